@@ -1,0 +1,26 @@
+# Two commands: `make report` (build everything, run the study) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CORPUS ?= corpus/raw
+OUT    ?= reports
+
+.PHONY: install report test clean-outputs
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3 setuptools==84.2.1
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+report: install
+	$(BIN)/python -m helpers report --corpus $(CORPUS) --out $(OUT)
+
+test: install
+	$(BIN)/python -m pytest
+
+clean-outputs:
+	rm -rf reports/figures reports/executed reports/study.html corpus/processed

@@ -1,0 +1,43 @@
+"""Repo-relative locations of the study's inputs and outputs.
+
+Every path can be overridden by an environment variable (``CUISHOU_<NAME>``) or by
+a notebook's ``parameters`` cell, so the same notebooks run on another corpus.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _find_root() -> Path:
+    """The repository root: the nearest parent holding pyproject.toml, else the CWD."""
+    env = os.environ.get("CUISHOU_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").exists() and (parent / "corpus").is_dir():
+            return parent
+    return Path.cwd()
+
+
+ROOT: Path = _find_root()
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(f"CUISHOU_{name}")
+    return Path(value).resolve() if value else default
+
+
+RAW: Path = _path("RAW", ROOT / "corpus" / "raw")
+"""Immutable raw texts with MANIFEST.csv."""
+LEXICONS: Path = _path("LEXICONS", ROOT / "corpus" / "lexicons")
+"""Researcher-editable data: codebook, spinner table, chrome patterns, dictionaries, rules."""
+PROCESSED: Path = _path("PROCESSED", ROOT / "corpus" / "processed")
+"""Generated tidy tables (Parquet). Never committed."""
+REPORTS: Path = _path("REPORTS", ROOT / "reports")
+"""Generated figures, executed notebooks and the exported report."""
+FIGURES: Path = REPORTS / "figures"
+NOTEBOOKS: Path = ROOT / "notebooks"
+CACHE: Path = _path("CACHE", ROOT / ".cache")
+"""Project-local caches (jieba's prefix dictionary)."""
