@@ -1,0 +1,246 @@
+"""Agreement between the automatic coder and a hand-coded sample.
+
+The gold sample is a table with one row per sentence (``item``, ``text``, ``tactics``
+as ``T07:prescribed;T12:prescribed``, ``stage``, ``crossed``, ``acknowledged``).
+Machine output is located by the sentence's text in the clean documents, not by
+sentence ids, so re-splitting sentences never silently misaligns the comparison.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MODALITIES = ("prescribed", "prohibited", "reported")
+TACTIC_ID = re.compile(r"^T\d\d$")
+RULE_ID = re.compile(r"^R\d\d$")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", str(text))
+
+
+def parse_codes(value) -> set[tuple[str, str]]:
+    """``"T07:prescribed;T12:prohibited"`` → {("T07", "prescribed"), ("T12", "prohibited")}."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        return set()
+    out = set()
+    for part in str(value).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        tactic, _, modality = part.partition(":")
+        if not TACTIC_ID.match(tactic) or modality not in MODALITIES:
+            raise ValueError(f"bad gold code {part!r}: expected Tnn:prescribed|prohibited|reported")
+        out.add((tactic, modality))
+    return out
+
+
+def parse_rules(value) -> set[str]:
+    """``"R06;R09"`` → {"R06", "R09"}."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        return set()
+    rules = {p.strip() for p in str(value).split(";") if p.strip()}
+    bad = [r for r in rules if not RULE_ID.match(r)]
+    if bad:
+        raise ValueError(f"bad rule ids in gold sample: {bad}")
+    return rules
+
+
+def load_gold(path) -> pd.DataFrame:
+    """Read and validate the hand-coded sample (a CSV; ``#`` lines are comments)."""
+    gold = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
+    required = {"item", "text", "tactics", "stage", "crossed", "acknowledged"}
+    missing = required - set(gold.columns)
+    if missing:
+        raise ValueError(f"{path}: gold sample lacks columns {sorted(missing)}")
+    for row in gold.itertuples(index=False):
+        try:
+            parse_codes(row.tactics), parse_rules(row.crossed), parse_rules(row.acknowledged)
+        except ValueError as exc:
+            raise ValueError(f"{path}: item {row.item}: {exc}") from None
+        if row.stage and row.stage not in {"S0", "S1", "S2", "S3", "S4"}:
+            raise ValueError(f"{path}: item {row.item}: bad stage {row.stage!r}")
+    return gold
+
+
+def locate(gold: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Find each gold sentence in the clean documents: adds ``doc``, ``start``, ``end`` (clean offsets)."""
+    texts = {d.doc: d.text for d in documents.itertuples(index=False)}
+    order = [d.doc for d in documents.sort_values("duplicate_of", na_position="first").itertuples(index=False)]
+    rows = []
+    for row in gold.itertuples(index=False):
+        found = (None, -1, -1)
+        needle = str(row.text).strip()
+        for doc in order:
+            pos = texts[doc].find(needle)
+            if pos >= 0:
+                found = (doc, pos, pos + len(needle))
+                break
+        rows.append(found)
+    located = gold.copy()
+    located[["doc", "start", "end"]] = pd.DataFrame(rows, index=gold.index)
+    return located
+
+
+def predictions(located: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.DataFrame | None = None,
+                flags: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Machine codes for each located gold item: tactics, stage, crossed, acknowledged."""
+    out = []
+    for row in located.itertuples(index=False):
+        if row.doc is None or row.start < 0:
+            out.append({"item": row.item, "found": False, "tactics": set(), "stage": "", "crossed": set(),
+                        "acknowledged": set()})
+            continue
+        m = mentions[(mentions.doc == row.doc) & (mentions.start >= row.start) & (mentions.end <= row.end)]
+        codes = {(t, mod) for t, mod in zip(m.tactic, m.modality)}
+        stage, crossed, ack = "", set(), set()
+        if sentences is not None and "stage" in sentences:
+            s = sentences[(sentences.doc == row.doc) & (sentences.start < row.end) & (sentences.end > row.start)]
+            stages = [x for x in s.stage if isinstance(x, str) and x]
+            stage = stages[0] if stages else ""
+            if flags is not None and len(flags) and len(s):
+                f = flags[(flags.doc == row.doc) & flags.sent.isin(s.sent)]
+                crossed = set(f.loc[f.stance.str.startswith("crossed"), "rule"])
+                ack = set(f.loc[f.stance == "acknowledged", "rule"])
+        out.append({"item": row.item, "found": True, "tactics": codes, "stage": stage, "crossed": crossed,
+                    "acknowledged": ack})
+    return pd.DataFrame(out)
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else float("nan")
+    r = tp / (tp + fn) if tp + fn else float("nan")
+    f = 2 * p * r / (p + r) if tp and (p + r) else (0.0 if (tp + fp + fn) else float("nan"))
+    return p, r, f
+
+
+def cohen_kappa(a: list, b: list) -> float:
+    """Cohen's kappa for two equal-length label lists."""
+    a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+    labels = sorted(set(a) | set(b), key=str)
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    po = float(np.mean(a == b))
+    pe = sum(float(np.mean(a == lab)) * float(np.mean(b == lab)) for lab in labels)
+    return 1.0 if pe == 1 else (po - pe) / (1 - pe)
+
+
+@dataclass
+class Agreement:
+    """All agreement tables for one comparison."""
+
+    per_tactic: pd.DataFrame
+    summary: pd.DataFrame
+    modality_confusion: pd.DataFrame
+    errors: pd.DataFrame
+    rules: pd.DataFrame
+    stage_confusion: pd.DataFrame
+
+
+def agreement(gold: pd.DataFrame, predicted: pd.DataFrame, tactics: list[str] | None = None) -> Agreement:
+    """Per-tactic P/R/F1, micro/macro F1, modality confusion, kappa, and the disagreements."""
+    g = gold.set_index("item")
+    p = predicted.set_index("item")
+    items = list(g.index)
+    gold_codes = {i: parse_codes(g.at[i, "tactics"]) for i in items}
+    pred_codes = {i: set(p.at[i, "tactics"]) for i in items}
+    tactics = tactics or sorted({t for s in gold_codes.values() for t, _ in s} | {t for s in pred_codes.values() for t, _ in s})
+
+    rows, errors = [], []
+    tot = {"tp": 0, "fp": 0, "fn": 0, "tp_m": 0, "fp_m": 0, "fn_m": 0}
+    presence_gold, presence_pred = [], []
+    for t in tactics:
+        tp = fp = fn = tp_m = fp_m = fn_m = 0
+        for i in items:
+            gm = {m for tt, m in gold_codes[i] if tt == t}
+            pm = {m for tt, m in pred_codes[i] if tt == t}
+            presence_gold.append(bool(gm))
+            presence_pred.append(bool(pm))
+            if gm and pm:
+                tp += 1
+            elif pm:
+                fp += 1
+            elif gm:
+                fn += 1
+            tp_m += len(gm & pm)
+            fp_m += len(pm - gm)
+            fn_m += len(gm - pm)
+            if gm != pm:
+                errors.append({"item": i, "tactic": t, "gold": ",".join(sorted(gm)) or "-",
+                               "machine": ",".join(sorted(pm)) or "-", "text": g.at[i, "text"]})
+        prec, rec, f1 = _prf(tp, fp, fn)
+        rows.append({"tactic": t, "support": tp + fn, "predicted": tp + fp, "precision": prec, "recall": rec, "f1": f1})
+        for k, v in zip(tot, (tp, fp, fn, tp_m, fp_m, fn_m)):
+            tot[k] += v
+    per_tactic = pd.DataFrame(rows)
+
+    # modality confusion over (item, tactic) pairs both coders found
+    conf_rows, mod_gold, mod_pred = [], [], []
+    for i in items:
+        for t in tactics:
+            gm = sorted(m for tt, m in gold_codes[i] if tt == t)
+            pm = sorted(m for tt, m in pred_codes[i] if tt == t)
+            if gm and pm:
+                gl, pl = "+".join(gm), "+".join(pm)
+                mod_gold.append(gl)
+                mod_pred.append(pl)
+                conf_rows.append({"gold": gl, "machine": pl})
+    conf = pd.DataFrame(conf_rows, columns=["gold", "machine"])
+    confusion = pd.crosstab(conf.gold, conf.machine) if len(conf) else pd.DataFrame()
+
+    micro = _prf(tot["tp"], tot["fp"], tot["fn"])
+    micro_m = _prf(tot["tp_m"], tot["fp_m"], tot["fn_m"])
+    valid_f1 = per_tactic.loc[per_tactic.support > 0, "f1"]
+    recall_by_mod = {}
+    for mod in MODALITIES:
+        gold_n = sum(1 for i in items for (t, m) in gold_codes[i] if m == mod)
+        hit = sum(1 for i in items for (t, m) in gold_codes[i] if m == mod and (t, m) in pred_codes[i])
+        recall_by_mod[mod] = (hit / gold_n if gold_n else float("nan"), gold_n)
+
+    summary = [
+        ("items", len(items)),
+        ("items located in the clean text", int(p.loc[items, "found"].sum())),
+        ("micro precision (tactic)", micro[0]),
+        ("micro recall (tactic)", micro[1]),
+        ("micro F1 (tactic)", micro[2]),
+        ("macro F1 (tactic)", float(valid_f1.mean()) if len(valid_f1) else float("nan")),
+        ("micro F1 (tactic + modality)", micro_m[2]),
+        ("Cohen's kappa (tactic presence)", cohen_kappa(presence_gold, presence_pred)),
+        ("Cohen's kappa (modality, jointly found)", cohen_kappa(mod_gold, mod_pred)),
+    ]
+    for mod, (rec, n) in recall_by_mod.items():
+        summary.append((f"recall of {mod} mentions (n={n})", rec))
+
+    # red lines and stage
+    rule_rows = []
+    for stance in ("crossed", "acknowledged"):
+        tp = fp = fn = 0
+        for i in items:
+            gr = parse_rules(g.at[i, stance])
+            pr = set(p.at[i, stance])
+            tp += len(gr & pr)
+            fp += len(pr - gr)
+            fn += len(gr - pr)
+        prec, rec, f1 = _prf(tp, fp, fn)
+        rule_rows.append({"stance": stance, "gold": tp + fn, "machine": tp + fp, "precision": prec, "recall": rec, "f1": f1})
+    stage_pairs = pd.DataFrame({"gold": [g.at[i, "stage"] or "none" for i in items],
+                                "machine": [p.at[i, "stage"] or "none" for i in items]})
+    stage_conf = pd.crosstab(stage_pairs.gold, stage_pairs.machine)
+    staged = stage_pairs[(stage_pairs.gold != "none") | (stage_pairs.machine != "none")]
+    summary += [
+        ("stage accuracy (all items)", float((stage_pairs.gold == stage_pairs.machine).mean())),
+        ("stage accuracy (items staged by either)", float((staged.gold == staged.machine).mean()) if len(staged) else float("nan")),
+        ("stage: wrong stage assigned (items)", int(((staged.gold != staged.machine) & (staged.gold != "none") & (staged.machine != "none")).sum())),
+    ]
+    return Agreement(
+        per_tactic=per_tactic,
+        summary=pd.DataFrame(summary, columns=["measure", "value"]),
+        modality_confusion=confusion,
+        errors=pd.DataFrame(errors, columns=["item", "tactic", "gold", "machine", "text"]).sort_values(["tactic", "item"]).reset_index(drop=True),
+        rules=pd.DataFrame(rule_rows),
+        stage_confusion=stage_conf,
+    )
