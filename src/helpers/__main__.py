@@ -1,7 +1,8 @@
-"""Command line: ``python -m helpers clean|code|report`` (thin wrappers over the pipeline)."""
+"""Command line: ``python -m helpers clean|code|run|report`` (thin wrappers over the pipeline)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -37,6 +38,16 @@ def _clean(args: argparse.Namespace) -> int:
     return clean_command(args.paths, args.format)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+
+    summary = run(args.input, args.out, workers=args.workers, engine=args.engine, backend=args.backend,
+                  scheduler=args.scheduler, text_column=args.text_column, id_column=args.id_column,
+                  force=args.force, lexicons=args.lexicons)
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from .report import build_report
 
@@ -59,6 +70,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("--lexicons", default=str(paths.LEXICONS))
     p.set_defaults(func=_code)
+
+    p = sub.add_parser("run", help="stream a large corpus through the pipeline into partitioned Parquet tables")
+    p.add_argument("input", help="a folder of texts or a .jsonl/.csv/.parquet table")
+    p.add_argument("--out", required=True)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--backend", choices=["jieba", "rjieba"], default="jieba")
+    p.add_argument("--engine", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--id-column", default=None)
+    p.add_argument("--force", action="store_true", help="redo partitions already complete")
+    p.add_argument("--lexicons", default=str(paths.LEXICONS))
+    p.set_defaults(func=_run)
 
     p = sub.add_parser("report", help="execute the notebooks and export the HTML report")
     p.add_argument("--corpus", default=str(paths.RAW))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -118,3 +119,286 @@ def write_records(records: Iterable[dict], fmt: str, stream) -> None:
         flat["acknowledged"] = ";".join(rec["acknowledged"])
         rows.append(flat)
     pd.DataFrame(rows, columns=list(rows[0]) if rows else None).to_csv(stream, index=False)
+
+
+# ---------------------------------------------------------------------------
+# Whole-corpus runs on disk: partitions, worker processes or Dask, Parquet out
+# ---------------------------------------------------------------------------
+
+RUN_TABLES = ("documents", "edits", "sentences", "tokens", "mentions", "flags", "errors")
+TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One unit of work: a group of files, or a slice of records from a table."""
+
+    index: int
+    files: tuple[str, ...] = ()
+    records: tuple[tuple[str, str, str], ...] = ()  # (doc id, source, text) for table input
+
+    @property
+    def name(self) -> str:
+        return f"part-{self.index:05d}"
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.files) or len(self.records)
+
+
+def _iter_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(
+        (p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+         and p.name != "MANIFEST.csv" and not p.name.lower().startswith("readme")),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+
+
+def _table_batches(path: Path, text_column: str, id_column: str | None, rows: int) -> Iterator[pd.DataFrame]:
+    """Stream a JSONL / CSV / Parquet table in batches of ``rows`` records."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        columns = [text_column] + ([id_column] if id_column else [])
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
+            yield batch.to_pandas()
+    elif suffix == ".csv":
+        yield from pd.read_csv(path, chunksize=rows, dtype=str, keep_default_na=False)
+    else:
+        yield from pd.read_json(path, lines=True, chunksize=rows, dtype=False)
+
+
+def count_documents(input: Path) -> int | None:
+    """Cheap document count for the progress bar's ETA (None when unknown without a full parse)."""
+    input = Path(input)
+    if input.is_dir() or input.suffix.lower() not in TABLE_SUFFIXES:
+        return len(_iter_files(input))
+    if input.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(input).metadata.num_rows
+    if input.suffix.lower() == ".jsonl":
+        with open(input, "rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
+    return None
+
+
+def plan_partitions(input: str | Path, text_column: str = "text", id_column: str | None = None,
+                    partition_bytes: int = 2_000_000, partition_rows: int = 2_000) -> Iterator[Partition]:
+    """Split the input into partitions lazily; the plan depends only on the input, never on workers."""
+    input = Path(input)
+    if input.is_file() and input.suffix.lower() in TABLE_SUFFIXES:
+        stem = input.stem
+        row = 0
+        for n, batch in enumerate(_table_batches(input, text_column, id_column, partition_rows)):
+            if text_column not in batch.columns:
+                raise ValueError(f"{input}: no text column {text_column!r} (columns: {list(batch.columns)})")
+            ids = batch[id_column].astype(str) if id_column and id_column in batch else [f"{stem}:row{row + i}" for i in range(len(batch))]
+            texts = batch[text_column].astype(str)
+            yield Partition(n, records=tuple(zip(ids, [str(input)] * len(batch), texts)))
+            row += len(batch)
+        return
+    group: list[str] = []
+    size = 0
+    n = 0
+    for path in _iter_files(input):
+        group.append(str(path))
+        size += path.stat().st_size
+        if size >= partition_bytes:
+            yield Partition(n, files=tuple(group))
+            n, group, size = n + 1, [], 0
+    if group:
+        yield Partition(n, files=tuple(group))
+
+
+def _records_to_docs(records) -> pd.DataFrame:
+    import hashlib
+
+    return pd.DataFrame(
+        [{"doc": doc, "source": src, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+          "encoding": "utf-8", "kind": "record", "raw": text} for doc, src, text in records],
+        columns=["doc", "source", "sha256", "encoding", "kind", "raw"],
+    )
+
+
+def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, pd.DataFrame]:
+    """clean → split → segment → code → stage → red lines on one batch of loaded documents."""
+    from .clean import clean_corpus
+    from .codebook import load_codebook
+    from .escalate import assign_stages
+    from .legal import flag_red_lines, load_rules
+    from .segment import split_sentences, tokenize
+    from .tactics import code_sentences
+
+    documents, edits = clean_corpus(docs, lexicons=lexicons)
+    sentences = split_sentences(documents, edits)
+    tokens = tokenize(sentences, backend=backend)
+    codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
+    mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
+    sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
+    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")))
+    return {"documents": documents, "edits": edits, "sentences": sentences, "tokens": tokens,
+            "mentions": mentions, "flags": flags}
+
+
+def process_partition(part: Partition, out: str | Path, lexicons: str | Path = paths.LEXICONS,
+                      backend: str = "jieba", force: bool = False) -> dict:
+    """Run the chain on one partition and write its Parquet files; a bad document lands in ``errors``.
+
+    Idempotent: a partition whose marker file exists is skipped unless ``force``."""
+    out, lexicons = Path(out), Path(lexicons)
+    marker = out / "_partitions" / f"{part.name}.json"
+    if marker.exists() and not force:
+        return {**json.loads(marker.read_text()), "skipped": True}
+    from .corpus import load_corpus
+
+    errors: list[dict] = []
+    if part.files:
+        frames = []
+        for f in part.files:
+            docs, errs = load_corpus(f)
+            frames.append(docs)
+            errors += [{"source": e.source, "doc": None, "stage": "load", "reason": e.reason} for e in errs.itertuples(index=False)]
+        docs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    else:
+        docs = _records_to_docs(part.records)
+        empty = docs.raw.str.strip() == ""
+        errors += [{"source": s, "doc": d, "stage": "load", "reason": "empty document"}
+                   for s, d in zip(docs.source[empty], docs.doc[empty])]
+        docs = docs[~empty].reset_index(drop=True)
+
+    tables: dict[str, list[pd.DataFrame]] = {t: [] for t in RUN_TABLES if t != "errors"}
+    if len(docs):
+        try:
+            batches = [_stage_chain(docs, lexicons, backend)]
+        except Exception:  # isolate the failing document(s); the rest of the partition goes on
+            batches = []
+            for i in range(len(docs)):
+                one = docs.iloc[[i]].reset_index(drop=True)
+                try:
+                    batches.append(_stage_chain(one, lexicons, backend))
+                except Exception as exc:  # noqa: BLE001 - recorded, never silent
+                    errors.append({"source": one.source[0], "doc": one.doc[0], "stage": "pipeline",
+                                   "reason": f"{type(exc).__name__}: {exc}"})
+        for b in batches:
+            for name in tables:
+                tables[name].append(b[name])
+
+    (out / "_partitions").mkdir(parents=True, exist_ok=True)
+    counts = {"partition": part.name, "docs_in": part.n_docs}
+    for name, frames in list(tables.items()) + [("errors", [pd.DataFrame(errors, columns=["source", "doc", "stage", "reason"])])]:
+        frames = [f for f in frames if len(f)]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        if name == "documents" and len(frame):
+            frame = frame.assign(n_chars=frame.text.str.len())
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{part.name}.parquet"
+        if len(frame):
+            tmp = target.with_suffix(".tmp")
+            frame.to_parquet(tmp, index=False)
+            tmp.replace(target)
+        elif target.exists():
+            target.unlink()
+        counts[name] = int(len(frame))
+    counts["chars"] = int(tables["documents"][0].text.str.len().sum()) if tables["documents"] and len(tables["documents"][0]) else 0
+    marker.write_text(json.dumps(counts, sort_keys=True))
+    return counts
+
+
+def _bounded(submit, parts: Iterable[Partition], limit: int, wait_first):
+    """Keep at most ``limit`` partitions in flight so memory stays flat as the input grows."""
+    pending = set()
+    for part in parts:
+        pending.add(submit(part))
+        if len(pending) >= limit:
+            done, pending = wait_first(pending)
+            yield from done
+    while pending:
+        done, pending = wait_first(pending)
+        yield from done
+
+
+def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "local", backend: str = "jieba",
+        scheduler: str | None = None, text_column: str = "text", id_column: str | None = None,
+        force: bool = False, lexicons: str | Path = paths.LEXICONS, progress: bool = True,
+        partition_bytes: int = 2_000_000, partition_rows: int = 2_000) -> dict:
+    """Stream ``input`` through the whole pipeline into partitioned Parquet tables under ``out``.
+
+    Results are identical for any engine and worker count: the partition plan depends only on
+    the input. Reruns skip finished partitions (``force`` redoes them)."""
+    from tqdm import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    parts = plan_partitions(input, text_column, id_column, partition_bytes, partition_rows)
+    bar = tqdm(total=count_documents(input), unit="doc", desc="run", disable=not progress, dynamic_ncols=True,
+               smoothing=0.1)
+    summary = {"partitions": 0, "skipped": 0, "docs": 0, "chars": 0, "errors": 0, "sentences": 0, "mentions": 0}
+
+    def collect(counts: dict) -> None:
+        summary["partitions"] += 1
+        summary["skipped"] += int(bool(counts.get("skipped")))
+        summary["docs"] += counts.get("docs_in", 0)
+        for k in ("chars", "errors", "sentences", "mentions"):
+            summary[k] += counts.get(k, 0)
+        bar.update(counts.get("docs_in", 0))
+
+    kwargs = dict(out=str(out), lexicons=str(lexicons), backend=backend, force=force)
+    if engine == "dask":
+        from distributed import Client, LocalCluster, wait
+
+        cluster = None
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+            client = Client(cluster)
+        try:
+            def wait_first(pending):
+                res = wait(list(pending), return_when="FIRST_COMPLETED")
+                return res.done, set(res.not_done)
+
+            for fut in _bounded(lambda p: client.submit(process_partition, p, pure=False, **kwargs), parts,
+                                2 * max(workers, 1), wait_first):
+                collect(fut.result())
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif engine == "local" and workers <= 1:
+        for part in parts:
+            collect(process_partition(part, **kwargs))
+    elif engine == "local":
+        import multiprocessing as mp
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+        from concurrent.futures import wait as fwait
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            def wait_first(pending):
+                done, not_done = fwait(pending, return_when=FIRST_COMPLETED)
+                return done, set(not_done)
+
+            for fut in _bounded(lambda p: pool.submit(process_partition, p, **kwargs), parts, 2 * workers, wait_first):
+                collect(fut.result())
+    else:
+        raise ValueError(f"unknown engine {engine!r}: use 'local' or 'dask'")
+    bar.close()
+    (out / "_run.json").write_text(json.dumps({"input": str(input), "backend": backend, **summary}, sort_keys=True, indent=1))
+    return summary
+
+
+def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
+    """Read a run's Parquet tables back (optionally only some columns), in partition order."""
+    out = Path(out)
+    result = {}
+    for name in tables:
+        files = sorted((out / name).glob("part-*.parquet"))
+        cols = (columns or {}).get(name)
+        frames = [pd.read_parquet(f, columns=cols) for f in files]
+        result[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+    return result

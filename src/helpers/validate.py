@@ -244,3 +244,31 @@ def agreement(gold: pd.DataFrame, predicted: pd.DataFrame, tactics: list[str] | 
         rules=pd.DataFrame(rule_rows),
         stage_confusion=stage_conf,
     )
+
+
+def draw_sample(sentences: pd.DataFrame, documents: pd.DataFrame, screen: dict[str, list[str]],
+                base_per_doc: int = 10, per_screen: int = 5, min_chars: int = 6, seed: int = 20261130) -> pd.DataFrame:
+    """Stratified validation sample: ``base_per_doc`` sentences per article plus up to
+    ``per_screen`` sentences per screening category (cue lists taken from the study's
+    codebook.md, never from the machine coder), so rare tactics appear. Duplicate
+    documents and sentences shorter than ``min_chars`` are excluded. Deterministic for a seed."""
+    rng = np.random.default_rng(seed)
+    keep = documents.loc[documents.duplicate_of.isna(), ["doc", "title"]]
+    pool = sentences.merge(keep, on="doc")
+    pool = pool[pool.text.str.len() >= min_chars].reset_index(drop=True)
+    chosen: dict[int, str] = {}
+    for doc in sorted(pool.doc.unique()):
+        idx = pool.index[pool.doc == doc].to_numpy()
+        for i in rng.permutation(idx)[:base_per_doc]:
+            chosen.setdefault(int(i), f"article:{doc}")
+    for category in sorted(screen):
+        cues = screen[category]
+        hits = pool.index[pool.text.apply(lambda t: any(c in t for c in cues))].to_numpy()
+        fresh = [int(i) for i in rng.permutation(hits) if int(i) not in chosen][:per_screen]
+        for i in fresh:
+            chosen[i] = f"screen:{category}"
+    sample = pool.loc[sorted(chosen)].copy()
+    sample["stratum"] = [chosen[i] for i in sorted(chosen)]
+    sample = sample.iloc[rng.permutation(len(sample))].reset_index(drop=True)
+    sample.insert(0, "item", [f"v{n:03d}" for n in range(1, len(sample) + 1)])
+    return sample[["item", "doc", "title", "sent", "stratum", "text"]]
