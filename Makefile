@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CORPUS ?= corpus/raw
 OUT    ?= reports
 
-.PHONY: install report test clean-outputs
+.PHONY: install report test notebooks clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ report: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Re-execute every notebook in place (after changing code or lexicons), so nbval has fresh outputs.
+notebooks: install
+	for nb in notebooks/[0-9]*.ipynb; do \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 clean-outputs:
 	rm -rf reports/figures reports/executed reports/study.html corpus/processed

@@ -31,7 +31,16 @@ def study_tables(
     backend: str = "jieba",
     tokens: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """Run the whole chain in process on ``corpus`` with the data files in ``lexicons``."""
+    """Run the whole chain in process on ``corpus`` with the data files in ``lexicons``.
+
+    When ``corpus`` is the output folder of ``python -m helpers run`` (it holds ``_run.json``),
+    the tables are read from its Parquet files instead, so notebooks run unchanged on a
+    corpus far larger than memory allows to process in a notebook."""
+    if (Path(corpus) / "_run.json").exists():
+        names = [t for t in TABLES if tokens or t != "tokens"]
+        tables = load_run(corpus, names)
+        tables.setdefault("tokens", pd.DataFrame())
+        return tables
     from .clean import clean_corpus
     from .corpus import load_corpus
     from .escalate import assign_stages
