@@ -1,0 +1,121 @@
+"""Throughput and memory of whole-corpus runs (issue 9). A script, not a test: it prints figures.
+
+Builds corpora by replicating the bundled raw texts to 10 MB and 100 MB (benchmarks/data/,
+git-ignored), then measures in one session:
+- chars/s of ``python -m helpers run`` for workers 1 and 2 on each backend (10 MB),
+- the same run's ratio to raw ``jieba.lcut`` on the same text,
+- peak RSS (driver + workers, sampled every 0.1 s) at 10 MB vs 100 MB,
+- Dask overhead versus the local engine.
+
+Usage: .venv/bin/python benchmarks/bench_run.py [--sizes 10 100] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from helpers import paths
+
+DATA = paths.ROOT / "benchmarks" / "data"
+
+
+def build_corpus(megabytes: int) -> tuple[Path, int]:
+    """A folder of copies of the raw seed files totalling ``megabytes`` MB; returns (folder, chars)."""
+    folder = DATA / f"corpus_{megabytes}mb"
+    seeds = sorted(p for p in paths.RAW.glob("*.txt"))
+    blobs = [p.read_bytes() for p in seeds]
+    target = megabytes * 1_000_000
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        size, n = 0, 0
+        while size < target:
+            blob = blobs[n % len(blobs)]
+            (folder / f"copy_{n:05d}.txt").write_bytes(blob)
+            size += len(blob)
+            n += 1
+    chars = sum(len(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt"))
+    return folder, chars
+
+
+def raw_jieba_chars_per_s(folder: Path, limit_chars: int) -> float:
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt")))[:limit_chars]
+    t0 = time.perf_counter()
+    jieba.lcut(text)
+    return len(text) / (time.perf_counter() - t0)
+
+
+def timed_run(folder: Path, out: Path, workers: int, backend: str, engine: str = "local") -> tuple[float, int]:
+    """Wall time and peak RSS (bytes, whole process tree) of one ``helpers run``."""
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "helpers", "run", str(folder), "--out", str(out), "--workers", str(workers),
+           "--backend", backend, "--engine", engine]
+    t0 = time.perf_counter()
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [proc] + proc.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"run failed: {' '.join(cmd)}")
+    return elapsed, peak
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", nargs="+", type=int, default=[10, 100])
+    ap.add_argument("--quick", action="store_true", help="only the 10 MB matrix, no 100 MB run")
+    args = ap.parse_args()
+    small, big = args.sizes[0], args.sizes[-1]
+    folder, chars = build_corpus(small)
+    base = raw_jieba_chars_per_s(folder, chars)
+    print(f"corpus {small} MB: {chars:,} chars in {len(list(folder.glob('*.txt')))} files")
+    print(f"raw jieba.lcut: {base:,.0f} chars/s")
+    rows = []
+    for backend in ("jieba", "rjieba"):
+        for workers in (1, 2):
+            secs, rss = timed_run(folder, DATA / "out", workers, backend)
+            rows.append({"size_mb": small, "engine": "local", "backend": backend, "workers": workers,
+                         "chars_per_s": chars / secs, "ratio_to_raw_jieba": chars / secs / base,
+                         "peak_rss_mb": rss / 1e6})
+    secs, rss = timed_run(folder, DATA / "out", 2, "rjieba", engine="dask")
+    rows.append({"size_mb": small, "engine": "dask", "backend": "rjieba", "workers": 2, "chars_per_s": chars / secs,
+                 "ratio_to_raw_jieba": chars / secs / base, "peak_rss_mb": rss / 1e6})
+    if not args.quick and big != small:
+        bfolder, bchars = build_corpus(big)
+        secs, rss = timed_run(bfolder, DATA / "out", 2, "rjieba")
+        rows.append({"size_mb": big, "engine": "local", "backend": "rjieba", "workers": 2,
+                     "chars_per_s": bchars / secs, "ratio_to_raw_jieba": bchars / secs / base,
+                     "peak_rss_mb": rss / 1e6})
+    print(f"{'MB':>4} {'engine':>6} {'backend':>7} {'w':>2} {'chars/s':>12} {'x raw jieba':>11} {'peak RSS MB':>11}")
+    for r in rows:
+        print(f"{r['size_mb']:>4} {r['engine']:>6} {r['backend']:>7} {r['workers']:>2} {r['chars_per_s']:>12,.0f} "
+              f"{r['ratio_to_raw_jieba']:>11.2f} {r['peak_rss_mb']:>11.0f}")
+    local = next(r for r in rows if r["engine"] == "local" and r["backend"] == "rjieba" and r["workers"] == 2 and r["size_mb"] == small)
+    dask = next(r for r in rows if r["engine"] == "dask")
+    print(f"dask overhead vs local (rjieba, 2 workers): {local['chars_per_s'] / dask['chars_per_s']:.2f}x slower")
+    if not args.quick and big != small:
+        bigrow = rows[-1]
+        print(f"peak RSS {big} MB / {small} MB (rjieba, 2 workers): {bigrow['peak_rss_mb'] / local['peak_rss_mb']:.2f}")
+    (DATA / "bench_run.json").write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Whole-corpus runs: same tables for every engine and worker count, resumable, errors isolated;
+the ``code`` command prints one record per sentence."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from helpers import paths
+from helpers.pipeline import load_run, run, study_tables
+
+SCRIPT = (
+    "逾期1~5天的客户，催收员应每天不同时段拨打电话提醒还款。\n"
+    "逾期20天以上的，可以联系其家人和单位领导施压，告知不还款将上征信黑名单。\n"
+    "严禁辱骂客户，禁止上门时私自进入客户家中。\n"
+)
+COMPLAINT = (
+    "我在某平台借款逾期三天，催收人员每天打几十个电话，还爆了我的通讯录，给我同事和父母发短信说我是老赖。\n"
+    "他们还冒充律师说要起诉我，让我坐牢。\n"
+)
+RULES = (
+    "第一条 催收人员应当文明催收，全程录音。\n"
+    "第二条 严禁在晚22时至早8时进行电话催收，不得向无关第三人透露债务信息。\n"
+)
+
+
+@pytest.fixture(scope="module")
+def small_corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    (root / "a_script.txt").write_text(SCRIPT, encoding="utf-8")
+    (root / "b_complaint.txt").write_text(COMPLAINT, encoding="gbk")
+    (root / "c_rules.txt").write_text(RULES, encoding="utf-8")
+    (root / "d_binary.txt").write_bytes(b"\x00\x01\x02PK\x03\x04" * 100)
+    return root
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    keys = [c for c in ("doc", "sent", "start", "raw_start", "tactic", "rule", "source") if c in frame.columns]
+    return frame.sort_values(keys, kind="mergesort").reset_index(drop=True)
+
+
+def _run_tables(small_corpus, out, **kw):
+    run(small_corpus, out, progress=False, partition_bytes=1, **kw)  # one file per partition
+    return load_run(out)
+
+
+def test_results_identical_across_engines_and_workers(small_corpus, tmp_path):
+    one = _run_tables(small_corpus, tmp_path / "w1", workers=1)
+    two = _run_tables(small_corpus, tmp_path / "w2", workers=2)
+    dask = _run_tables(small_corpus, tmp_path / "dask", workers=2, engine="dask")
+    for name in ("documents", "sentences", "mentions", "flags", "edits", "tokens", "errors"):
+        pd.testing.assert_frame_equal(_sorted(one[name]), _sorted(two[name]), obj=name)
+        pd.testing.assert_frame_equal(_sorted(one[name]), _sorted(dask[name]), obj=name)
+    assert len(one["documents"]) == 3 and len(one["mentions"]) > 0
+    errors = one["errors"]
+    assert list(errors.source.map(lambda s: s.rsplit("/", 1)[-1])) == ["d_binary.txt"]
+    assert "binary" in errors.reason[0]
+
+
+def test_run_is_resumable_and_force_redoes(small_corpus, tmp_path):
+    first = run(small_corpus, tmp_path / "r", progress=False, partition_bytes=1)
+    again = run(small_corpus, tmp_path / "r", progress=False, partition_bytes=1)
+    assert first["skipped"] == 0 and again["skipped"] == again["partitions"] == 4
+    forced = run(small_corpus, tmp_path / "r", progress=False, partition_bytes=1, force=True)
+    assert forced["skipped"] == 0
+    assert forced["sentences"] == first["sentences"]
+
+
+def test_table_input_with_text_column(tmp_path):
+    table = tmp_path / "complaints.jsonl"
+    rows = [{"id": f"c{i}", "body": text} for i, text in enumerate([SCRIPT, COMPLAINT, "", RULES])]
+    table.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    run(table, tmp_path / "out", text_column="body", id_column="id", progress=False, partition_rows=2)
+    tables = load_run(tmp_path / "out")
+    assert sorted(tables["documents"].source.unique()) == [str(table)]
+    assert tables["errors"].reason.tolist() == ["empty document"]
+    # notebooks read a run folder through the same entry point
+    again = study_tables(tmp_path / "out")
+    assert len(again["sentences"]) == len(tables["sentences"])
+
+
+def test_code_command_prints_one_record_per_sentence(small_corpus, tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    for name in ("a_script.txt", "c_rules.txt"):
+        (good / name).write_bytes((small_corpus / name).read_bytes())
+    proc = subprocess.run([sys.executable, "-m", "helpers", "code", str(good)], capture_output=True, text=True,
+                          cwd=paths.ROOT)
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    keys = {"file", "doc", "duplicate_of", "sent", "text", "start", "end", "tactics", "stage", "intensity",
+            "red_lines", "acknowledged"}
+    assert records and all(set(r) == keys for r in records)
+    assert [(r["doc"], r["sent"]) for r in records] == sorted((r["doc"], r["sent"]) for r in records)
+    assert any(t["id"] == "T07" and t["modality"] == "prescribed" for r in records for t in r["tactics"])
+    assert any(t["modality"] == "prohibited" for r in records for t in r["tactics"])
+
+
+def test_code_command_reports_unusable_input(small_corpus):
+    proc = subprocess.run([sys.executable, "-m", "helpers", "code", str(small_corpus / "d_binary.txt")],
+                          capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode != 0
+    assert "d_binary.txt" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
