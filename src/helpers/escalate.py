@@ -1,0 +1,670 @@
+"""Escalation: the delinquency stage (S0-S4) of each sentence, pressure intensity, trend statistics.
+
+Collection texts speak of escalation in several vocabularies at once (days past due,
+M1-M3 buckets, collector grades, phases, a life-cycle metaphor, 先礼后兵). The cues and
+the day → stage mapping are data (``corpus/lexicons/stages.yaml``); this module reads
+them, stages sentences from explicit cues and from the outline they sit in, and turns
+the staged mentions into tidy tables for the escalation notebook.
+
+Rules (a wrong stage is worse than none):
+
+* **cue**: the sentence's own cues name one stage → that stage.
+* **clauses**: the sentence names several stages (an overview such as 初级催收…,
+  中级催收…, 高级催收…) → the sentence itself stays unstaged (``stage`` None,
+  ``stage_source`` "clauses"), and each of its mentions takes the stage of the nearest
+  stage cue before it (``staged_mentions``); mentions before the first cue take the
+  stage the outline gives the sentence, if any.
+* **heading**: a sentence without cues inherits from the outline: a heading paragraph
+  (a short paragraph of its own: "提醒管理:", "二、…") covers what follows until the next
+  heading of the same or a higher level; a list item ("A.逾期1~5天…", "1、对于前期…")
+  whose cue opens it covers the rest of its paragraph and its sub-items; a paragraph
+  opening with a cue ("礼:…") covers the rest of that paragraph. Outline levels are
+  inferred from marker styles in order of appearance (一、 › 1、 › (1) …). A heading that
+  names several stages covers nothing.
+* otherwise the sentence stays unstaged.
+
+Pressure counts only mentions that apply it: modality ``prescribed`` or ``reported``
+(``PRESSURE_MODALITIES``); a sentence that forbids a tactic does not escalate.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping, NamedTuple
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from . import paths
+
+STAGES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4")
+STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
+PRESSURE_MODALITIES: tuple[str, ...] = ("prescribed", "reported")
+LEAD_CHARS = 12
+"""A cue opening a list item or paragraph must start within this many characters."""
+HEADING_CHARS = 30
+"""A paragraph of one sentence this short (without 。！？) can be a heading."""
+
+_MULTI = "MULTI"  # outline state of a heading that names several stages: covers nothing
+
+
+# ---------------------------------------------------------------- loading the data file
+
+class Cue(NamedTuple):
+    vocabulary: str
+    stage: str
+    cue: str
+    pattern: re.Pattern
+
+
+@dataclass(frozen=True)
+class Stages:
+    """The parsed ``stages.yaml``: cue vocabularies, one active day → stage mapping, weightings."""
+
+    cues: tuple[Cue, ...]
+    day_bounds: tuple[tuple[str, int], ...]  # (stage, inclusive upper day), ascending; S4 open
+    buckets: Mapping[str, str]
+    day_context: tuple[str, ...]
+    mapping: str
+    mappings: tuple[str, ...]
+    weightings: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def stage_of_day(self, day: int) -> str:
+        """The stage of ``day`` days past due (0 or less: before/at the due date)."""
+        for stage, upper in self.day_bounds:
+            if day <= upper:
+                return stage
+        return STAGES[-1]
+
+    def stage_of_range(self, lo: int, hi: int | None) -> str:
+        """A closed range → the stage covering most of its days (ties: earlier); open → by ``lo``."""
+        if hi is None or hi <= lo:
+            return self.stage_of_day(lo)
+        counts: dict[str, int] = {}
+        for day in range(lo, min(hi, lo + 3650) + 1):
+            s = self.stage_of_day(day)
+            counts[s] = counts.get(s, 0) + 1
+        return max(STAGES, key=lambda s: (counts.get(s, 0), -STAGE_RANK[s]))
+
+
+def _compile(cue: str) -> re.Pattern:
+    return re.compile(cue[3:]) if cue.startswith("re:") else re.compile(re.escape(cue))
+
+
+def load_stages(path: str | Path | None = None, mapping: str | None = None) -> Stages:
+    """Read ``stages.yaml`` (default: the project's) with the day → stage ``mapping`` named there."""
+    path = Path(path) if path is not None else paths.LEXICONS / "stages.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cues = []
+    for vocabulary, by_stage in data["vocabularies"].items():
+        for stage, items in by_stage.items():
+            if stage not in STAGE_RANK:
+                raise ValueError(f"{path}: vocabulary {vocabulary}: unknown stage {stage!r}")
+            for item in items:
+                try:
+                    cues.append(Cue(vocabulary, stage, str(item), _compile(str(item))))
+                except re.error as exc:
+                    raise ValueError(f"{path}: bad cue pattern {item!r}: {exc}") from None
+    name = mapping or data["default_mapping"]
+    if name not in data["mappings"]:
+        raise ValueError(f"{path}: no day → stage mapping named {name!r}; have {sorted(data['mappings'])}")
+    chosen = data["mappings"][name]
+    bounds = sorted(((s, int(d)) for s, d in chosen["days"].items()), key=lambda x: STAGE_RANK[x[0]])
+    if [d for _, d in bounds] != sorted(d for _, d in bounds):
+        raise ValueError(f"{path}: mapping {name}: day bounds must rise with the stage")
+    buckets = {str(k).upper(): v for k, v in chosen["buckets"].items()}
+    return Stages(
+        cues=tuple(cues),
+        day_bounds=tuple(bounds),
+        buckets=buckets,
+        day_context=tuple(data.get("day_context", [])),
+        mapping=name,
+        mappings=tuple(data["mappings"]),
+        weightings={k: dict(v) for k, v in (data.get("weightings") or {}).items()},
+        names={s: v["name"] for s, v in data["stages"].items()},
+    )
+
+
+def _as_stages(stages: Stages | str | Path | None) -> Stages:
+    return stages if isinstance(stages, Stages) else load_stages(stages)
+
+
+# ---------------------------------------------------------------- cues in one text
+
+class StageCue(NamedTuple):
+    start: int
+    end: int
+    stage: str
+    cue: str
+    vocabulary: str
+
+
+_NUM = r"(?:\d{1,4}|[一二两三四五六七八九十百]{1,4})"
+_DASH = r"\s*[-~～—–－至到]+\s*"
+_CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_DAY_FORMS: tuple[tuple[str, re.Pattern], ...] = (
+    # (kind, pattern); groups a, b = numbers, u = unit
+    ("range", re.compile(rf"(?:逾期)?第?(?P<a>{_NUM}){_DASH}(?P<b>{_NUM})\s*(?P<u>个月|天|日)")),
+    ("range", re.compile(rf"[(（]\s*(?P<a>{_NUM}){_DASH}(?P<b>{_NUM})\s*[)）]")),
+    ("after", re.compile(rf"(?:逾期)?(?P<a>{_NUM})\s*(?:\+\s*(?P<u>天|日)|(?P<u2>天|日)\s*\+)")),
+    ("from", re.compile(rf"逾期(?P<a>{_NUM})\s*(?P<u>个月|天|日)以上")),
+    ("after", re.compile(rf"逾期(?:超过|大于|超)(?P<a>{_NUM})\s*(?P<u>个月|天|日)")),
+    ("after", re.compile(rf"逾期(?P<a>{_NUM})\s*(?P<u>个月|天|日)之?后")),
+    ("first", re.compile(rf"前(?P<a>{_NUM})\s*(?P<u>天|日)")),
+    ("single", re.compile(rf"逾期(?:满|第)?(?P<a>{_NUM})\s*(?P<u>个月|天|日)")),
+)
+_BUCKET = re.compile(r"(?<![A-Za-z0-9])M(?P<n>\d)(?P<plus>\+?)(?![A-Za-z0-9])")
+
+
+def _number(text: str) -> int:
+    """Arabic or small Chinese numerals (三, 十五, 二十, 两) → int."""
+    if text.isdigit():
+        return int(text)
+    if "百" in text:
+        head, _, tail = text.partition("百")
+        return (_CN.get(head, 1) if head else 1) * 100 + (_number(tail) if tail else 0)
+    if "十" in text:
+        head, _, tail = text.partition("十")
+        return (_CN[head] if head else 1) * 10 + (_CN[tail] if tail else 0)
+    return _CN[text]
+
+
+def _day_cues(text: str, st: Stages) -> list[StageCue]:
+    context = any(w in text for w in st.day_context)
+    found = []
+    for kind, pattern in _DAY_FORMS:
+        for m in pattern.finditer(text):
+            if not (context or m.group(0).startswith("逾期")):
+                continue
+            unit = (m.groupdict().get("u") or m.groupdict().get("u2") or "天")
+            scale = 30 if unit == "个月" else 1
+            a = _number(m.group("a")) * scale
+            if kind == "range":
+                lo = a if scale == 1 else (a - scale) + 1  # "1-3个月" starts at day 1
+                hi = _number(m.group("b")) * scale
+                if hi < lo:
+                    continue
+            elif kind == "after":
+                lo, hi = a + 1, None
+            elif kind == "from":
+                lo, hi = a, None
+            elif kind == "first":
+                lo, hi = 1, a
+            else:
+                lo, hi = a, None
+            found.append(StageCue(m.start(), m.end(), st.stage_of_range(lo, hi), m.group(0), "days"))
+    if context:
+        for m in _BUCKET.finditer(text):
+            key = f"M{m.group('n')}{m.group('plus')}"
+            stage = st.buckets.get(key) or st.buckets.get(f"M{m.group('n')}")
+            if stage:
+                found.append(StageCue(m.start(), m.end(), stage, key, "bucket"))
+    return found
+
+
+def find_stage_cues(text: str, stages: Stages | str | Path | None = None) -> list[StageCue]:
+    """All stage cues in ``text``, non-overlapping (leftmost-longest), in reading order."""
+    st = _as_stages(stages)
+    found = _day_cues(text, st)
+    for cue in st.cues:
+        for m in cue.pattern.finditer(text):
+            if m.end() > m.start():
+                found.append(StageCue(m.start(), m.end(), cue.stage, m.group(0), cue.vocabulary))
+    found.sort(key=lambda c: (c.start, -(c.end - c.start), STAGE_RANK[c.stage]))
+    kept: list[StageCue] = []
+    for c in found:
+        if not kept or c.start >= kept[-1].end:
+            kept.append(c)
+    return kept
+
+
+def _cue_label(cues: Iterable[StageCue]) -> str:
+    return ";".join(f"{c.stage}:{c.cue}" for c in cues)
+
+
+def stage_of_text(text: str, stages: Stages | str | Path | None = None) -> tuple[str | None, str | None]:
+    """Stage of one sentence from its own cues: (stage, cue), (None, None) without cues.
+
+    A sentence naming several stages returns (None, "S1:先礼;S3:后兵"): it has stage
+    evidence but no single stage (see ``staged_mentions`` for its clause-wise stages).
+    """
+    cues = find_stage_cues(text, stages)
+    distinct = {c.stage for c in cues}
+    if not cues:
+        return None, None
+    if len(distinct) == 1:
+        return cues[0].stage, cues[0].cue
+    return None, _cue_label(cues)
+
+
+# ---------------------------------------------------------------- outline and assignment
+
+_MARKERS: tuple[tuple[str, re.Pattern], ...] = (
+    ("chapter", re.compile(r"第[一二三四五六七八九十百零\d]+[章节篇部]")),
+    ("article", re.compile(r"第[一二三四五六七八九十百零\d]+条")),
+    ("cn", re.compile(r"[一二三四五六七八九十]{1,3}[、．.]")),
+    ("cn_shi", re.compile(r"[一二三四五六七八九十]{1,3}是")),
+    ("cn_paren", re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]")),
+    ("num_paren", re.compile(r"[(（]\d{1,2}[)）]")),
+    ("num_dun", re.compile(r"\d{1,2}、")),
+    ("num_dot", re.compile(r"\d{1,2}[.．](?!\d)")),
+    ("latin", re.compile(r"[A-Za-z][.．、](?![A-Za-z0-9])")),
+)
+_ANY_PUNCT = re.compile(r"[，,、;；。！？!?]")
+
+
+def list_marker(text: str) -> tuple[str | None, int]:
+    """The list-marker style opening ``text`` ("num_dun" for "1、", "latin" for "A.") and its length."""
+    stripped = text.lstrip()
+    offset = len(text) - len(stripped)
+    for style, pattern in _MARKERS:
+        m = pattern.match(stripped)
+        if m:
+            return style, offset + m.end()
+    return None, 0
+
+
+def _is_heading(text: str, marker: str | None, alone: bool) -> bool:
+    """A paragraph of its own, short; without a marker it ends in a colon or has no punctuation."""
+    t = text.strip()
+    if not alone or not t or len(t) > HEADING_CHARS:
+        return False
+    if marker:
+        return len(t) <= 20 or not t.endswith(("。", "！", "？", "!", "?"))
+    return t.endswith((":", "：")) or not _ANY_PUNCT.search(t)
+
+
+@dataclass
+class _Entry:
+    style: str
+    state: str | None  # a stage, _MULTI, or None (no evidence: transparent)
+    para: object
+    heading: bool
+    cue: str | None
+
+
+def _own(cues: list[StageCue], skip: int) -> tuple[str | None, str | None, bool]:
+    """(state, cue label, lead) of a sentence's own cues; lead: single stage opening the text."""
+    if not cues:
+        return None, None, False
+    distinct = {c.stage for c in cues}
+    if len(distinct) > 1:
+        return _MULTI, _cue_label(cues), False
+    return cues[0].stage, cues[0].cue, cues[0].start - skip <= LEAD_CHARS
+
+
+def _outline_doc(rows: pd.DataFrame, st: Stages, title: str | None) -> list[tuple]:
+    """(stage, stage_cue, stage_source) for the sentences of one document, in order."""
+    paras = rows["para"].tolist() if "para" in rows else rows["sent"].tolist()
+    texts = rows["text"].astype(str).tolist()
+    per_para: dict[object, int] = {}
+    for p in paras:
+        per_para[p] = per_para.get(p, 0) + 1
+    stack: list[_Entry] = []
+    if title:
+        state, cue, _ = _own(find_stage_cues(title, st), 0)
+        if state:
+            stack.append(_Entry("title", state, None, True, cue))
+    para_lead: dict[object, tuple[str | None, str | None]] = {}
+    out = []
+    prev_para = object()
+    for text, para in zip(texts, paras):
+        first_in_para = para != prev_para
+        prev_para = para
+        marker, skip = list_marker(text)
+        heading = _is_heading(text, marker, per_para[para] == 1)
+        cues = find_stage_cues(text, st)
+        state, cue, lead = _own(cues, skip)
+        if marker or heading:
+            style = marker or "para_heading"
+            for i, e in enumerate(stack):
+                if e.style == style:
+                    del stack[i:]
+                    break
+            scope = state if (heading or lead or state == _MULTI) else None
+            stack.append(_Entry(style, scope, para, heading, cue))
+        elif first_in_para:
+            para_lead[para] = (state, cue) if (lead or state == _MULTI) else (None, None)
+        if state == _MULTI:
+            out.append((None, cue, "clauses"))
+            continue
+        if state:
+            out.append((state, cue, "cue"))
+            continue
+        inherited: tuple[str | None, str | None] = (None, None)
+        if not (marker or heading) and not first_in_para and para_lead.get(para, (None, None))[0]:
+            inherited = para_lead[para]
+        else:
+            chain = stack[:-1] if (marker or heading) else stack
+            nested = bool(marker or heading)  # an item reaches all its ancestors
+            for e in reversed(chain):
+                nested = nested or e.heading or e.para == para
+                if nested and e.state:
+                    inherited = (e.state, e.cue)
+                    break
+        if inherited[0] and inherited[0] != _MULTI:
+            out.append((inherited[0], inherited[1], "heading"))
+        else:
+            out.append((None, None, None))
+    return out
+
+
+def sentence_intensity(sentences: pd.DataFrame, mentions: pd.DataFrame,
+                       modalities: Iterable[str] = PRESSURE_MODALITIES) -> pd.Series:
+    """Max mention weight per sentence over mentions with a pressure modality (NaN if none)."""
+    if mentions is None or not len(mentions):
+        return pd.Series(np.nan, index=sentences.index, dtype=float)
+    m = mentions[mentions["modality"].isin(list(modalities))]
+    top = m.groupby(["doc", "sent"])["weight"].max().astype(float)
+    keys = pd.MultiIndex.from_arrays([sentences["doc"], sentences["sent"]])
+    return pd.Series(top.reindex(keys).to_numpy(), index=sentences.index, dtype=float)
+
+
+def assign_stages(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
+                  documents: pd.DataFrame | None = None,
+                  stages: Stages | str | Path | None = None) -> pd.DataFrame:
+    """Add ``stage``, ``stage_cue``, ``stage_source`` (cue/heading/clauses/None) and ``intensity``.
+
+    ``documents`` (optional) lends each document's title as the outermost heading.
+    ``intensity`` is the max weight of the sentence's prescribed or reported mentions.
+    """
+    st = _as_stages(stages)
+    out = sentences.copy()
+    titles = {}
+    if documents is not None and "title" in documents:
+        titles = {d: t for d, t in zip(documents["doc"], documents["title"]) if isinstance(t, str)}
+    result = pd.DataFrame(index=out.index, columns=["stage", "stage_cue", "stage_source"], dtype=object)
+    for doc, rows in out.groupby("doc", sort=False):
+        rows = rows.sort_values("sent")
+        labels = _outline_doc(rows, st, titles.get(doc))
+        result.loc[rows.index, ["stage", "stage_cue", "stage_source"]] = pd.DataFrame(
+            labels, index=rows.index, columns=["stage", "stage_cue", "stage_source"], dtype=object)
+    for col in ("stage", "stage_cue", "stage_source"):
+        out[col] = pd.Series(result[col].tolist(), index=out.index, dtype=object)
+        out[col] = out[col].where(out[col].notna(), None)
+    out["intensity"] = sentence_intensity(out, mentions if mentions is not None else pd.DataFrame())
+    return out
+
+
+# ---------------------------------------------------------------- staged mentions and units
+
+def without_duplicates(frame: pd.DataFrame, documents: pd.DataFrame | None) -> pd.DataFrame:
+    """Drop rows of documents that are near-duplicates of another (``documents.duplicate_of`` set)."""
+    if documents is None or "duplicate_of" not in documents:
+        return frame
+    dup = set(documents.loc[documents["duplicate_of"].notna(), "doc"])
+    return frame[~frame["doc"].isin(dup)]
+
+
+def reweight(mentions: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
+    """Mentions with ``weight`` replaced by ``weights[tactic]`` (a sensitivity weighting)."""
+    missing = sorted(set(mentions["tactic"]) - set(weights))
+    if missing:
+        raise ValueError(f"weighting lacks tactics {missing}")
+    out = mentions.copy()
+    out["weight"] = out["tactic"].map(dict(weights)).astype(float)
+    return out
+
+
+def staged_mentions(sentences: pd.DataFrame, mentions: pd.DataFrame,
+                    stages: Stages | str | Path | None = None,
+                    modalities: Iterable[str] | None = PRESSURE_MODALITIES) -> pd.DataFrame:
+    """Mentions with the ``stage`` they occur in (clause-wise in multi-stage sentences) and ``stage_source``.
+
+    ``sentences`` must come from ``assign_stages``. Mentions of unstaged sentences keep stage None.
+    """
+    st = _as_stages(stages)
+    m = mentions if modalities is None else mentions[mentions["modality"].isin(list(modalities))]
+    sent = sentences.set_index(["doc", "sent"])
+    stage_col, source_col = [], []
+    cache: dict[tuple, list[StageCue]] = {}
+    for row in m.itertuples(index=False):
+        s = sent.loc[(row.doc, row.sent)]
+        source = s["stage_source"]
+        if source == "clauses":
+            key = (row.doc, row.sent)
+            if key not in cache:
+                cache[key] = find_stage_cues(str(s["text"]), st)
+            rel = int(row.start) - int(s["start"])
+            before = [c for c in cache[key] if c.start <= rel]
+            stage = before[-1].stage if before else None
+            stage_col.append(stage)
+            source_col.append("clause" if stage else None)
+        else:
+            stage_col.append(s["stage"] if isinstance(s["stage"], str) else None)
+            source_col.append(source if isinstance(source, str) else None)
+    out = m.copy()
+    out["stage"] = pd.Series(stage_col, index=out.index, dtype=object)
+    out["stage_source"] = pd.Series(source_col, index=out.index, dtype=object)
+    return out.reset_index(drop=True)
+
+
+def stage_units(staged: pd.DataFrame) -> pd.DataFrame:
+    """One row per (sentence, stage) with staged pressure: ``intensity`` = max weight, tactics listed.
+
+    For single-stage sentences this is the sentence itself; a multi-stage sentence gives
+    one unit per stage clause. This is the unit of the intensity analyses.
+    """
+    s = staged[staged["stage"].notna()]
+    cols = ["doc", "sent", "stage", "intensity", "n_mentions", "tactics"]
+    if not len(s):
+        return pd.DataFrame(columns=cols)
+    g = s.groupby(["doc", "sent", "stage"], sort=True)
+    units = g.agg(intensity=("weight", "max"), n_mentions=("tactic", "size"),
+                  tactics=("tactic", lambda t: ";".join(sorted(set(t))))).reset_index()
+    units["intensity"] = units["intensity"].astype(float)
+    return units[cols].sort_values(["doc", "sent", "stage"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- analyses
+
+def tactic_mix(staged: pd.DataFrame) -> pd.DataFrame:
+    """Share of each tactic among a stage's staged mentions: stage, tactic, n, share (sums to 1 per stage)."""
+    s = staged[staged["stage"].notna()]
+    if not len(s):
+        return pd.DataFrame(columns=["stage", "tactic", "n", "share"])
+    counts = s.groupby(["stage", "tactic"]).size().rename("n").reset_index()
+    counts["share"] = counts["n"] / counts.groupby("stage")["n"].transform("sum")
+    return counts.sort_values(["stage", "tactic"]).reset_index(drop=True)
+
+
+def intensity_by_stage(units: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
+                       level: float = 0.95) -> pd.DataFrame:
+    """Mean and max intensity per stage with percentile bootstrap CIs (units resampled within stage)."""
+    rng = np.random.default_rng(seed)
+    alpha = (1 - level) / 2
+    rows = []
+    for stage in STAGES:
+        vals = units.loc[units["stage"] == stage, "intensity"].dropna().to_numpy(float)
+        if not len(vals):
+            continue
+        draws = rng.choice(vals, size=(n_boot, len(vals)), replace=True)
+        means, maxes = draws.mean(axis=1), draws.max(axis=1)
+        rows.append({
+            "stage": stage, "n": len(vals),
+            "mean": vals.mean(), "mean_lo": np.quantile(means, alpha), "mean_hi": np.quantile(means, 1 - alpha),
+            "max": vals.max(), "max_lo": np.quantile(maxes, alpha), "max_hi": np.quantile(maxes, 1 - alpha),
+        })
+    return pd.DataFrame(rows, columns=["stage", "n", "mean", "mean_lo", "mean_hi", "max", "max_lo", "max_hi"])
+
+
+def ordinal_trend(x: Iterable[float], y: Iterable[float], n_perm: int = 5000, seed: int = 0) -> dict:
+    """Kendall's tau-b of y on ordered x with a one-sided permutation p (H1: y rises with x).
+
+    With x a grouping (stage ranks) this is the Jonckheere–Terpstra test: J = (S + P) / 2
+    with S the concordant minus discordant pairs and P the pairs in different groups.
+    """
+    x = np.asarray(list(x), dtype=float)
+    y = np.asarray(list(y), dtype=float)
+    n = len(x)
+    out = {"n": n, "tau_b": np.nan, "spearman_rho": np.nan, "J": np.nan, "J_expected": np.nan,
+           "p_perm": np.nan, "n_perm": n_perm, "seed": seed}
+    if n < 3 or len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
+        return out
+    tau = stats.kendalltau(x, y).statistic
+    n0 = n * (n - 1) / 2
+    _, tx = np.unique(x, return_counts=True)
+    _, ty = np.unique(y, return_counts=True)
+    n1, n2 = (tx * (tx - 1) / 2).sum(), (ty * (ty - 1) / 2).sum()
+    s = tau * np.sqrt((n0 - n1) * (n0 - n2))
+    pairs = n0 - n1
+    rng = np.random.default_rng(seed)
+    hits = _perm_hits(x, y, tau, n_perm, rng)
+    out.update(tau_b=float(tau), spearman_rho=float(stats.spearmanr(x, y).statistic),
+               J=float(round((s + pairs) / 2, 6)), J_expected=float(pairs / 2),
+               p_perm=(hits + 1) / (n_perm + 1))
+    return out
+
+
+def _perm_hits(x: np.ndarray, y: np.ndarray, tau: float, n_perm: int, rng: np.random.Generator) -> int:
+    """How many permutations of y give Kendall's tau ≥ the observed (S is tau times a constant)."""
+    n = len(x)
+    if n > 1500:  # pairwise vectors too large: scipy's O(n log n) tau per permutation
+        return sum(stats.kendalltau(x, rng.permutation(y)).statistic >= tau - 1e-12 for _ in range(n_perm))
+    i, j = np.triu_indices(n, 1)
+    sx = np.sign(x[i] - x[j])
+    s_obs = float(sx @ np.sign(y[i] - y[j]))
+    hits, chunk = 0, max(1, 2_000_000 // len(i))
+    for done in range(0, n_perm, chunk):
+        ys = np.stack([rng.permutation(y) for _ in range(min(chunk, n_perm - done))])
+        hits += int((np.sign(ys[:, i] - ys[:, j]) @ sx >= s_obs - 1e-9).sum())
+    return hits
+
+
+def trend_test(units: pd.DataFrame, n_perm: int = 5000, seed: int = 0) -> pd.DataFrame:
+    """Jonckheere–Terpstra trend of unit intensity across S0-S4 (one row; effect size tau_b)."""
+    u = units.dropna(subset=["stage", "intensity"])
+    res = ordinal_trend(u["stage"].map(STAGE_RANK), u["intensity"], n_perm=n_perm, seed=seed)
+    res["stages"] = ",".join(s for s in STAGES if (u["stage"] == s).any())
+    return pd.DataFrame([res])
+
+
+def escalation_ladder(units: pd.DataFrame) -> pd.DataFrame:
+    """Per article and stage: n units, mean and max intensity (the rungs of each article's ladder)."""
+    if not len(units):
+        return pd.DataFrame(columns=["doc", "stage", "n", "mean_intensity", "max_intensity"])
+    g = units.groupby(["doc", "stage"], sort=True)["intensity"]
+    return g.agg(n="size", mean_intensity="mean", max_intensity="max").reset_index()
+
+
+def ladder_slopes(units: pd.DataFrame) -> pd.DataFrame:
+    """Per article: stages reached, OLS slope of intensity on stage rank, tau_b, and whether it escalates.
+
+    ``escalates`` is True when the article spans at least two stages and the slope is positive;
+    articles with one stage get NaN slope and ``escalates`` False.
+    """
+    rows = []
+    for doc, u in units.groupby("doc", sort=True):
+        x = u["stage"].map(STAGE_RANK).to_numpy(float)
+        y = u["intensity"].to_numpy(float)
+        distinct = np.unique(x)
+        slope = tau = np.nan
+        if len(distinct) >= 2:
+            slope = round(float(np.polyfit(x, y, 1)[0]), 9) + 0.0  # rounded: no platform float noise
+            tau = float(stats.kendalltau(x, y).statistic) if len(np.unique(y)) > 1 else 0.0
+        rows.append({"doc": doc, "n_units": len(u), "n_stages": len(distinct),
+                     "first_stage": STAGES[int(distinct.min())], "last_stage": STAGES[int(distinct.max())],
+                     "slope": slope, "tau_b": tau, "escalates": bool(len(distinct) >= 2 and slope > 0)})
+    return pd.DataFrame(rows, columns=["doc", "n_units", "n_stages", "first_stage", "last_stage", "slope",
+                                       "tau_b", "escalates"])
+
+
+def relative_position(sentences: pd.DataFrame) -> pd.Series:
+    """Position of each sentence's midpoint in its article, 0 (start) … 1 (end), by characters."""
+    length = sentences.groupby("doc")["end"].transform("max").astype(float)
+    mid = (sentences["start"] + sentences["end"]) / 2
+    return (mid / length.where(length > 0)).clip(0, 1)
+
+
+def intensity_by_position(sentences: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
+    """Pressure along the article: per position bin, sentences, share with pressure, mean/max intensity.
+
+    ``sentences`` from ``assign_stages`` (uses ``intensity``); duplicates should be dropped first.
+    """
+    pos = relative_position(sentences)
+    b = np.minimum((pos * bins).astype(int), bins - 1)
+    frame = pd.DataFrame({"bin": b, "intensity": sentences["intensity"].astype(float)})
+    rows = []
+    for i in range(bins):
+        v = frame.loc[frame["bin"] == i, "intensity"]
+        p = v.dropna()
+        rows.append({"bin": i, "lo": i / bins, "hi": (i + 1) / bins, "n_sentences": len(v), "n_pressure": len(p),
+                     "share_pressure": len(p) / len(v) if len(v) else np.nan,
+                     "mean_intensity": p.mean() if len(p) else np.nan,
+                     "max_intensity": p.max() if len(p) else np.nan})
+    return pd.DataFrame(rows)
+
+
+def position_trend(sentences: pd.DataFrame, n_perm: int = 5000, seed: int = 0) -> pd.DataFrame:
+    """Does intensity rise along the article? tau_b of intensity on relative position (pressure sentences)."""
+    frame = pd.DataFrame({"pos": relative_position(sentences), "y": sentences["intensity"]}).dropna()
+    return pd.DataFrame([ordinal_trend(frame["pos"], frame["y"], n_perm=n_perm, seed=seed)])
+
+
+# ---------------------------------------------------------------- vocabularies
+
+def vocabulary_table(stages: Stages | str | Path | None = None) -> pd.DataFrame:
+    """The cue vocabularies of ``stages.yaml`` and the active day/bucket mapping: vocabulary, stage, cues."""
+    st = _as_stages(stages)
+    rows = {}
+    for c in st.cues:
+        rows.setdefault((c.vocabulary, c.stage), []).append(c.cue)
+    lo = 1 - 10**9
+    for stage, upper in st.day_bounds + ((STAGES[-1], None),):
+        if stage == STAGES[0]:
+            text = f"≤ {upper} days (before/at due date)"
+        elif upper is None:
+            text = f"≥ {lo} days"
+        else:
+            text = f"{lo}-{upper} days"
+        rows[("days", stage)] = [text]
+        lo = (upper or 0) + 1
+    for bucket, stage in sorted(st.buckets.items()):
+        rows.setdefault(("bucket", stage), []).append(bucket)
+    out = pd.DataFrame([{"vocabulary": v, "stage": s, "cues": "、".join(c)} for (v, s), c in rows.items()])
+    return out.sort_values(["vocabulary", "stage"]).reset_index(drop=True)
+
+
+def cue_counts(sentences: pd.DataFrame, stages: Stages | str | Path | None = None) -> pd.DataFrame:
+    """How often each cue occurs in ``sentences``: vocabulary, stage, cue, n (sentences)."""
+    st = _as_stages(stages)
+    seen = []
+    for text in sentences["text"].astype(str):
+        for c in {(c.vocabulary, c.stage, c.cue) for c in find_stage_cues(text, st)}:
+            seen.append(c)
+    if not seen:
+        return pd.DataFrame(columns=["vocabulary", "stage", "cue", "n"])
+    frame = pd.DataFrame(seen, columns=["vocabulary", "stage", "cue"])
+    return (frame.groupby(["vocabulary", "stage", "cue"]).size().rename("n").reset_index()
+            .sort_values(["stage", "vocabulary", "cue"]).reset_index(drop=True))
+
+
+# ---------------------------------------------------------------- sensitivity
+
+def sensitivity(sentences: pd.DataFrame, mentions: pd.DataFrame, documents: pd.DataFrame | None = None,
+                stages_path: str | Path | None = None, n_perm: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Stage means and the trend test under every weighting × day → stage mapping in ``stages.yaml``.
+
+    One row per scenario: ``weighting`` ("codebook" = the documented weights in ``mentions``),
+    ``mapping``, ``n_units``, ``mean_S0``…``mean_S4``, ``tau_b``, ``p_perm``. Pass sentences and
+    mentions with duplicates already dropped.
+    """
+    base = load_stages(stages_path)
+    schemes: dict[str, Mapping[str, float] | None] = {"codebook": None, **base.weightings}
+    rows = []
+    for mapping in base.mappings:
+        st = load_stages(stages_path, mapping)
+        staged = assign_stages(sentences, mentions, documents, st)
+        for name, weights in schemes.items():
+            m = mentions if weights is None else reweight(mentions, weights)
+            units = stage_units(staged_mentions(staged, m, st))
+            trend = trend_test(units, n_perm=n_perm, seed=seed).iloc[0]
+            means = units.groupby("stage")["intensity"].mean()
+            rows.append({"weighting": name, "mapping": mapping, "n_units": len(units),
+                         **{f"mean_{s}": float(means.get(s, np.nan)) for s in STAGES},
+                         "tau_b": trend["tau_b"], "p_perm": trend["p_perm"]})
+    return pd.DataFrame(rows)

@@ -1,0 +1,665 @@
+"""Legal red lines: the rule table R01-R13 as data, and per-sentence red-line flags.
+
+A sentence *crosses* a rule when it prescribes, or reports as practised, conduct the rule
+forbids; it *acknowledges* the rule when it prohibits or warns against that conduct
+(codebook §5). Flags come from rule-specific cues (corpus/lexicons/red_line_indicators.yaml)
+read together with the tactic mentions' modality, so the same words count differently in a
+script that prescribes them and in a code of conduct that forbids them. The study flags
+conduct; it does not establish that a crime or violation occurred.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import paths
+
+RULE_IDS: tuple[str, ...] = tuple(f"R{i:02d}" for i in range(1, 14))
+STANCES: tuple[str, ...] = ("crossed_prescribed", "crossed_reported", "acknowledged")
+RULE_COLUMNS: tuple[str, ...] = (
+    "rule_id", "name_zh", "name_en", "severity", "instrument", "article", "effective",
+    "quote_zh", "indicators_zh", "us_analog",
+)
+FLAG_COLUMNS: tuple[str, ...] = (
+    "doc", "sent", "rule", "stance", "evidence", "debt_type", "actor", "channel",
+    "repetition", "cue", "basis", "start", "end",
+)
+MARKS: tuple[str, ...] = ("paraphrase:", "unverified:")
+TIERS: tuple[str, ...] = ("criminal", "administrative", "regulatory", "civil", "self-regulatory")
+"""Severity tiers, most severe first (legal.md §1.9)."""
+VERIFICATION_ORDER: tuple[str, ...] = ("V", "S", "P", "U")
+_MODALITY_STANCE = {"prescribed": "crossed_prescribed", "reported": "crossed_reported", "prohibited": "acknowledged"}
+_SENTENCE_END = re.compile(r"[。；;！？!?]")
+_CLAUSE_END = re.compile(r"[，,。；;！？!?：:]")
+_MENTION_REACH = 20  # characters between a hit and the tactic mention that lends it its modality
+
+
+class RulesError(ValueError):
+    """The rule table or the indicator file is malformed."""
+
+
+# ---------------------------------------------------------------------------------------
+# The rule table
+
+
+def _split_comment_header(raw: bytes) -> tuple[list[str], bytes]:
+    """Leading ``#`` lines (the provenance header) and the CSV bytes after them."""
+    lines = raw.splitlines(keepends=True)
+    n = 0
+    while n < len(lines) and lines[n].lstrip().startswith(b"#"):
+        n += 1
+    header = [ln.decode("utf-8").rstrip("\r\n") for ln in lines[:n]]
+    return header, b"".join(lines[n:])
+
+
+def rules_checksum(path: str | Path | None = None) -> tuple[str, str | None]:
+    """(sha256 of the CSV data below the header, sha256 the header records) for fidelity checks."""
+    path = Path(path) if path else paths.LEXICONS / "red_lines.csv"
+    header, data = _split_comment_header(path.read_bytes())
+    recorded = next((m.group(1) for ln in header if (m := re.search(r"sha256\s+([0-9a-f]{64})", ln))), None)
+    return hashlib.sha256(data).hexdigest(), recorded
+
+
+def verification_tag(row, full_text_read: list[str] | None = None) -> str:
+    """V / S / P / U for one source row (legal.md §0): marks in the quote decide first."""
+    quote = str(row["quote_zh"])
+    if "unverified:" in quote:
+        return "U"
+    if "paraphrase:" in quote:
+        return "P"
+    patterns = full_text_read if full_text_read is not None else load_indicators().full_text_read
+    return "V" if any(re.search(p, str(row["instrument"])) for p in patterns) else "S"
+
+
+def load_rules(path: str | Path | None = None) -> pd.DataFrame:
+    """The rule table (one row per rule and source), validated, with a ``verification`` tag column.
+
+    Reads corpus/lexicons/red_lines.csv by default; leading ``#`` lines are its provenance
+    header. Quotes are kept verbatim, including their ``paraphrase:`` / ``unverified:`` marks.
+    """
+    path = Path(path) if path else paths.LEXICONS / "red_lines.csv"
+    _, data = _split_comment_header(path.read_bytes())
+    rules = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in RULE_COLUMNS if c not in rules.columns]
+    if missing:
+        raise RulesError(f"{path}: rule table lacks columns {missing}")
+    empty = [c for c in RULE_COLUMNS if (rules[c].str.strip() == "").any()]
+    if empty:
+        raise RulesError(f"{path}: empty cells in columns {empty}")
+    ids = set(rules.rule_id)
+    if ids != set(RULE_IDS):
+        raise RulesError(f"{path}: rule ids must be exactly R01-R13; missing {sorted(set(RULE_IDS) - ids)}, "
+                         f"unexpected {sorted(ids - set(RULE_IDS))}")
+    bad_tier = sorted(set(rules.severity) - set(TIERS))
+    if bad_tier:
+        raise RulesError(f"{path}: unknown severity {bad_tier}; expected one of {TIERS}")
+    for col in ("name_zh", "name_en", "us_analog"):
+        if rules.groupby("rule_id")[col].nunique().gt(1).any():
+            raise RulesError(f"{path}: {col} differs between rows of one rule")
+    sibling = path.parent / "red_line_indicators.yaml"
+    ind_path = sibling if sibling.exists() else None
+    full = load_indicators(ind_path).full_text_read
+    rules = rules.copy()
+    rules.attrs["indicators"] = str(ind_path) if ind_path else None
+    rules["verification"] = [verification_tag(r, full) for _, r in rules.iterrows()]
+    rules["tier_rank"] = rules.severity.map({t: i for i, t in enumerate(TIERS)}).astype(int)
+    return rules
+
+
+def quote_for_display(row) -> str:
+    """One source row as a citation: instrument, article, effective date, quote and tag.
+
+    The quote is reproduced verbatim, so a ``paraphrase:`` / ``unverified:`` mark stays
+    visible; the tag (V/S/P/U, legal.md §0) is appended in brackets.
+    """
+    tag = row["verification"] if "verification" in row else verification_tag(row)
+    return f"{row['instrument']} {row['article']}（{row['effective']}）：“{row['quote_zh']}” [{tag}]"
+
+
+def rule_summary(rules: pd.DataFrame) -> pd.DataFrame:
+    """One row per rule: names, top tier, number of sources, its lead source and the US analog.
+
+    The lead source is the most severe tier's best-verified row (V before S, P, U).
+    """
+    lead = lead_sources(rules)
+    out = []
+    for rid, g in rules.groupby("rule_id", sort=True):
+        row = lead.loc[rid]
+        out.append({
+            "rule": rid, "name_zh": g.name_zh.iloc[0], "name_en": g.name_en.iloc[0],
+            "top_tier": TIERS[int(g.tier_rank.min())], "n_sources": len(g),
+            "lead_instrument": row.instrument, "lead_article": row.article,
+            "lead_verification": row.verification, "us_analog": g.us_analog.iloc[0],
+        })
+    return pd.DataFrame(out)
+
+
+def lead_sources(rules: pd.DataFrame) -> pd.DataFrame:
+    """The source row that represents each rule (most severe tier, then best verification)."""
+    r = rules.assign(_v=rules.verification.map({t: i for i, t in enumerate(VERIFICATION_ORDER)}),
+                     _o=np.arange(len(rules)))
+    return r.sort_values(["rule_id", "tier_rank", "_v", "_o"]).groupby("rule_id").head(1).set_index("rule_id")
+
+
+def us_crosswalk(rules: pd.DataFrame) -> pd.DataFrame:
+    """The US cross-walk: each rule's Chinese lead source beside its nearest FDCPA / Reg F analog."""
+    s = rule_summary(rules)
+    s["china_lead_source"] = s.lead_instrument + " " + s.lead_article + " [" + s.lead_verification + "]"
+    return s[["rule", "name_zh", "name_en", "top_tier", "n_sources", "china_lead_source", "us_analog"]]
+
+
+# ---------------------------------------------------------------------------------------
+# Indicators
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One rule-specific cue: a pattern, or patterns that must co-occur within ``within`` chars."""
+
+    rule: str
+    id: str
+    patterns: tuple[re.Pattern, ...]
+    within: int = 16
+    unless: tuple[re.Pattern, ...] = ()
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """The compiled red_line_indicators.yaml."""
+
+    cues: dict[str, tuple[Cue, ...]]
+    names: dict[str, re.Pattern | None]
+    acknowledge: dict[str, re.Pattern | None]
+    legal_frame_rules: frozenset[str]
+    tactics: dict[str, tuple[str, ...]]
+    neg: re.Pattern
+    neg_weak: re.Pattern
+    negation_window: int
+    negation_after: re.Pattern
+    scope_end: re.Pattern
+    legal_frame: re.Pattern
+    warn_frame: re.Pattern
+    case_report: re.Pattern
+    prescriptive: re.Pattern
+    reporting: re.Pattern
+    modifiers: dict[str, tuple[tuple[str, re.Pattern], ...]]
+    full_text_read: list[str] = field(default_factory=list)
+    examples: tuple[dict, ...] = ()
+    counter_examples: tuple[dict, ...] = ()
+
+
+def _expand(pattern: str, vocab: dict[str, str]) -> str:
+    def sub(m: re.Match) -> str:
+        if m.group(1) not in vocab:
+            raise RulesError(f"unknown vocab entry %{m.group(1)}% in {pattern!r}")
+        return vocab[m.group(1)]
+    return re.sub(r"%([A-Z_]+)%", sub, pattern)
+
+
+def _compile(pattern: str, vocab: dict[str, str], where: str) -> re.Pattern:
+    try:
+        return re.compile(_expand(pattern, vocab))
+    except re.error as exc:
+        raise RulesError(f"{where}: bad regex {pattern!r}: {exc}") from None
+
+
+@lru_cache(maxsize=8)
+def _load_indicators_cached(path: str) -> Indicators:
+    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    vocab = {k: str(v) for k, v in (spec.get("vocab") or {}).items()}
+    st = spec["stance"]
+    rules = spec["rules"]
+    if set(rules) != set(RULE_IDS):
+        raise RulesError(f"{path}: indicator rules must be exactly R01-R13")
+    cues, names, acks, legal_rules, examples, counters = {}, {}, {}, set(), [], []
+    for rid in RULE_IDS:
+        cfg = rules[rid] or {}
+        out = []
+        for c in cfg.get("cross") or []:
+            pats = [c["re"]] if "re" in c else list(c.get("all") or [])
+            if not pats or ("re" in c and "all" in c):
+                raise RulesError(f"{path}: {rid}.{c.get('id')}: give exactly one of `re` or `all`")
+            out.append(Cue(rule=rid, id=str(c["id"]),
+                           patterns=tuple(_compile(p, vocab, f"{rid}.{c['id']}") for p in pats),
+                           within=int(c.get("within", 16)),
+                           unless=tuple(_compile(p, vocab, f"{rid}.{c['id']}.unless") for p in c.get("unless") or [])))
+        cues[rid] = tuple(out)
+        names[rid] = _compile(cfg["names"], vocab, f"{rid}.names") if cfg.get("names") else None
+        acks[rid] = _compile(cfg["acknowledge"], vocab, f"{rid}.acknowledge") if cfg.get("acknowledge") else None
+        if cfg.get("legal_frame", True):
+            legal_rules.add(rid)
+        examples += [dict(e) for e in cfg.get("examples") or []]
+        counters += [dict(e) for e in cfg.get("counter_examples") or []]
+    mods = {name: tuple((label, _compile(p, vocab, f"modifiers.{name}.{label}")) for label, p in labels.items())
+            for name, labels in (spec.get("modifiers") or {}).items()}
+    return Indicators(
+        cues=cues, names=names, acknowledge=acks, legal_frame_rules=frozenset(legal_rules),
+        tactics={r: tuple(t) for r, t in (st.get("tactics") or {}).items()},
+        neg=_compile(vocab["NEG"], vocab, "vocab.NEG"),
+        neg_weak=_compile(vocab["NEG_WEAK"], vocab, "vocab.NEG_WEAK"),
+        negation_window=int(st["negation_window"]),
+        negation_after=_compile(st["negation_after"], vocab, "stance.negation_after"),
+        scope_end=_compile(r"[，,：:]\s*" + st["scope_end"], vocab, "stance.scope_end"),
+        legal_frame=_compile(st["legal_frame"], vocab, "stance.legal_frame"),
+        warn_frame=_compile(st["warn_frame"], vocab, "stance.warn_frame"),
+        case_report=_compile(st["case_report"], vocab, "stance.case_report"),
+        prescriptive=_compile(st["prescriptive"], vocab, "stance.prescriptive"),
+        reporting=_compile(st["reporting"], vocab, "stance.reporting"),
+        modifiers=mods,
+        full_text_read=list((spec.get("verification") or {}).get("full_text_read") or []),
+        examples=tuple(examples), counter_examples=tuple(counters),
+    )
+
+
+def load_indicators(path: str | Path | None = None) -> Indicators:
+    """Compile the rule-specific cues, stance frames and modifiers (red_line_indicators.yaml)."""
+    path = Path(path) if path else paths.LEXICONS / "red_line_indicators.yaml"
+    return _load_indicators_cached(str(Path(path).resolve()))
+
+
+# ---------------------------------------------------------------------------------------
+# Matching
+
+
+def _cue_hits(cue: Cue, text: str) -> list[tuple[int, int]]:
+    """Spans where the cue matches in ``text`` (co-occurring patterns merged into one span)."""
+    first, rest = cue.patterns[0], cue.patterns[1:]
+    spans = []
+    others = [[m.span() for m in p.finditer(text) if m.end() > m.start()] for p in rest]
+    for m in first.finditer(text):
+        if m.end() == m.start():
+            continue
+        s, e = m.span()
+        ok = True
+        for matches in others:
+            best = None
+            for s2, e2 in matches:
+                gap = max(0, max(s, s2) - min(e, e2))
+                overlap = min(e, e2) - max(s, s2) > 0
+                if gap <= cue.within and not overlap and (best is None or gap < best[0]):
+                    best = (gap, s2, e2)
+            if best is None:
+                ok = False
+                break
+            s, e = min(s, best[1]), max(e, best[2])
+        if ok:
+            spans.append((s, e))
+    return _merge(sorted(set(spans)))
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of overlapping spans (one cue matching 家人、朋友、同事 is one hit, not three)."""
+    out: list[list[int]] = []
+    for s, e in spans:
+        if out and s < out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def _vetoed(cue: Cue, text: str, s: int, e: int) -> bool:
+    window = text[max(0, s - cue.within): e + cue.within]
+    return any(p.search(window) for p in cue.unless)
+
+
+def _negated(ind: Indicators, text: str, s: int, e: int) -> bool:
+    """A prohibition governs the span: before it in scope, inside it, or clause-final after it.
+
+    Strong prohibitions (禁止, 不得) reach across commas up to a scope end; weak ones (不要,
+    不能, 避免) only within their own clause.
+    """
+    if ind.neg.search(text[s:e]) or ind.neg_weak.search(text[s:e]):
+        return True
+    for pattern, boundary in ((ind.neg, _SENTENCE_END), (ind.neg_weak, _CLAUSE_END)):
+        for m in pattern.finditer(text, 0, s):
+            gap = text[m.end():s]
+            if len(gap) <= ind.negation_window and not boundary.search(gap) and not ind.scope_end.search(gap):
+                return True
+    return bool(ind.negation_after.search(text[e:]))
+
+
+def _clause(text: str, s: int, e: int) -> str:
+    left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, s)), default=0)
+    right = _CLAUSE_END.search(text, e)
+    return text[left: right.start() if right else len(text)]
+
+
+def _mention_stance(mentions: list[tuple[int, int, str, str]], s: int, e: int, tactics: tuple[str, ...]):
+    """Modality of the tactic mention nearest the hit (overlap first, mapped tactics on ties)."""
+    best = None
+    for ms, me, tactic, modality in mentions:
+        gap = max(0, max(s, ms) - min(e, me))
+        if gap > _MENTION_REACH or modality not in _MODALITY_STANCE:
+            continue
+        key = (gap, tactic not in tactics, ms)
+        if best is None or key < best[0]:
+            best = (key, tactic, modality)
+    return None if best is None else (best[1], best[2], best[0][0])
+
+
+def _stance(ind: Indicators, rule: str, text: str, s: int, e: int, naming: bool,
+            mentions: list[tuple[int, int, str, str]], modality=None) -> tuple[str | None, str]:
+    """(stance, basis) of one hit; stance None when a mere naming carries no stance.
+
+    Order: the rule-specific frames (prohibition, case report, legal citation, warning);
+    then a tactic mention overlapping the hit; then the study's modality scope rules at the
+    hit's own span (``modality(s, e)``, helpers.modality); then the nearest mention; then
+    this module's directive / reporting cues.
+    """
+    if _negated(ind, text, s, e):
+        return "acknowledged", "negation"
+    if ind.case_report.search(text):
+        return "crossed_reported", "case_report"
+    if (naming or rule in ind.legal_frame_rules) and ind.legal_frame.search(text):
+        return "acknowledged", "legal_frame"
+    if ind.warn_frame.search(text if naming else _clause(text, s, e)):
+        return "acknowledged", "warn_frame"
+    if naming:
+        return None, ""
+    found = _mention_stance(mentions, s, e, ind.tactics.get(rule, ()))
+    if found and found[2] == 0:
+        return _MODALITY_STANCE[found[1]], f"mention:{found[0]}:{found[1]}"
+    judged = modality(s, e) if modality is not None else None
+    if judged in _MODALITY_STANCE:
+        return _MODALITY_STANCE[judged], f"modality:{judged}"
+    if found:
+        return _MODALITY_STANCE[found[1]], f"mention:{found[0]}:{found[1]}"
+    if ind.reporting.search(text):
+        return "crossed_reported", "fallback:reporting"
+    if ind.prescriptive.search(text):
+        return "crossed_prescribed", "fallback:directive"
+    return "crossed_reported", "fallback:default"
+
+
+def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = None,
+                  indicators: Indicators | None = None, modality=None) -> list[dict]:
+    """Every red-line hit in one sentence: rule, stance, cue, matched text, local span, basis.
+
+    ``mentions`` are (start, end, tactic, modality) with offsets local to ``text``;
+    ``modality(start, end)`` optionally judges the modality of any span of ``text``.
+    """
+    ind = indicators or load_indicators()
+    mentions = mentions or []
+    hits = []
+    for rule in RULE_IDS:
+        for cue in ind.cues[rule]:
+            for s, e in _cue_hits(cue, text):
+                stance, basis = _stance(ind, rule, text, s, e, False, mentions, modality)
+                if stance != "acknowledged" and cue.unless and _vetoed(cue, text, s, e):
+                    continue
+                hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.{cue.id}", "match": text[s:e],
+                             "s": s, "e": e, "basis": basis})
+        if ind.names[rule] is not None:
+            for m in ind.names[rule].finditer(text):
+                if any(h["rule"] == rule and h["s"] <= m.start() < h["e"] for h in hits):
+                    continue
+                stance, basis = _stance(ind, rule, text, m.start(), m.end(), True, mentions, modality)
+                if stance:
+                    hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.names", "match": m.group(0),
+                                 "s": m.start(), "e": m.end(), "basis": basis})
+        if ind.acknowledge[rule] is not None:
+            for m in ind.acknowledge[rule].finditer(text):
+                hits.append({"rule": rule, "stance": "acknowledged", "cue": f"{rule}.acknowledge",
+                             "match": m.group(0), "s": m.start(), "e": m.end(), "basis": "limit_statement"})
+    # A crossing not backed by a tactic mention yields to an explicit acknowledgement of the
+    # same rule in the same sentence (骂人是一种负面情绪，一旦有人开骂…: one warning, not both).
+    acknowledged = {h["rule"] for h in hits if h["stance"] == "acknowledged"}
+    return [h for h in hits if not (h["rule"] in acknowledged and h["stance"] != "acknowledged"
+                                    and not h["basis"].startswith("mention"))]
+
+
+def _span_modality(sentences: pd.DataFrame):
+    """Per-sentence span judges from the study's modality rules (helpers.modality with the
+    heading / register contexts of helpers.tactics), or None when those stages are absent."""
+    try:
+        from .modality import default_cues, modality_of
+        from .tactics import sentence_contexts
+    except ImportError:  # upstream stage not installed: this module's own cues decide
+        return None
+    cues = default_cues()
+    frame = sentences.reset_index(drop=True)
+    contexts = sentence_contexts(frame, cues)
+
+    def judge_for(idx: int, text: str):
+        context = contexts[idx]
+
+        def judge(s: int, e: int) -> str:
+            ctx = context
+            if context.get("heading_end") is not None and s < context["heading_end"]:
+                ctx = {**context, "heading_prohibits": False}
+            return modality_of(text, (s, e), ctx, cues)
+        return judge
+    return judge_for
+
+
+def _label(patterns: tuple[tuple[str, re.Pattern], ...], text: str) -> str | None:
+    return next((label for label, p in patterns if p.search(text)), None)
+
+
+def flag_red_lines(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
+                   rules: pd.DataFrame | None = None, indicators: Indicators | str | Path | None = None,
+                   use_modality: bool = True) -> pd.DataFrame:
+    """Red-line flags: one row per sentence, rule and stance (crossed_prescribed / crossed_reported / acknowledged).
+
+    ``sentences`` needs ``doc, sent, text`` (and ``start``, the clean offset of the sentence,
+    to align ``mentions``' clean offsets). Stance comes from a prohibition, legal, warning or
+    case-report frame around the hit, else from an overlapping tactic mention's modality,
+    else from helpers.modality's scope rules at the hit (``use_modality``), else from the
+    nearest mention, else from directive / reporting cues. Modifiers: ``debt_type`` and ``actor`` from the
+    sentence, else its document; ``channel`` and ``repetition`` from the sentence only.
+    """
+    if indicators is None and rules is not None:
+        indicators = rules.attrs.get("indicators")  # the yaml beside the rule table it was loaded from
+    ind = indicators if isinstance(indicators, Indicators) else load_indicators(indicators)
+    if rules is not None:
+        unknown = set(RULE_IDS) - set(rules.rule_id)
+        if unknown:
+            raise RulesError(f"rule table lacks {sorted(unknown)}")
+    if sentences is None or len(sentences) == 0:
+        return _empty_flags()
+    starts = sentences["start"] if "start" in sentences else pd.Series(0, index=sentences.index)
+    by_sent: dict[tuple, list] = {}
+    if mentions is not None and len(mentions):
+        for m in mentions.itertuples(index=False):
+            by_sent.setdefault((m.doc, m.sent), []).append((int(m.start), int(m.end), str(m.tactic), str(m.modality)))
+    mods = ind.modifiers
+    doc_text = sentences.groupby("doc", sort=False)["text"].agg(lambda t: "\n".join(map(str, t)))
+    doc_mod = {name: {d: _label(mods.get(name, ()), t) for d, t in doc_text.items()} for name in ("debt_type", "actor")}
+    doc_order = {d: i for i, d in enumerate(dict.fromkeys(sentences.doc))}
+    judges = _span_modality(sentences) if use_modality else None
+    rows = []
+    triples = sentences[["doc", "sent", "text"]].itertuples(index=False, name=None)
+    for idx, ((doc, sent, text), start) in enumerate(zip(triples, starts)):
+        text = str(text)
+        start = int(start) if pd.notna(start) else 0
+        local = [(s - start, e - start, t, m) for s, e, t, m in by_sent.get((doc, sent), [])]
+        hits = sentence_hits(text, local, ind, judges(idx, text) if judges else None)
+        if not hits:
+            continue
+        sent_mod = {name: _label(mods.get(name, ()), text) for name in ("debt_type", "actor", "channel")}
+        rep = _label(mods.get("repetition", ()), text)
+        groups: dict[tuple[str, str], list[dict]] = {}
+        for h in hits:
+            groups.setdefault((h["rule"], h["stance"]), []).append(h)
+        for (rule, stance), hs in groups.items():
+            hs = sorted(hs, key=lambda h: (h["s"], h["e"]))
+            rows.append({
+                "doc": doc, "sent": sent, "rule": rule, "stance": stance,
+                "evidence": "; ".join(dict.fromkeys(f"{h['cue']}:{h['match']}" for h in hs)),
+                "debt_type": sent_mod["debt_type"] or doc_mod["debt_type"][doc] or "unknown",
+                "actor": sent_mod["actor"] or doc_mod["actor"][doc] or "unknown",
+                "channel": sent_mod["channel"] or "unknown",
+                "repetition": rep or "unknown",
+                "cue": hs[0]["cue"], "basis": hs[0]["basis"],
+                "start": start + hs[0]["s"], "end": start + hs[0]["e"],
+                "_o": doc_order[doc],
+            })
+    if not rows:
+        return _empty_flags()
+    flags = pd.DataFrame(rows)
+    flags["_s"] = flags.stance.map({s: i for i, s in enumerate(STANCES)})
+    flags = flags.sort_values(["_o", "sent", "rule", "_s"]).drop(columns=["_o", "_s"]).reset_index(drop=True)
+    return flags[list(FLAG_COLUMNS)]
+
+
+def _empty_flags() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("sent", "start", "end") else "str") for c in FLAG_COLUMNS})
+
+
+def flag_text(text: str, indicators: Indicators | None = None, use_modality: bool = True) -> pd.DataFrame:
+    """Flags for one loose sentence (no tactic mentions): handy for examples and quick checks."""
+    return flag_red_lines(pd.DataFrame({"doc": ["text"], "sent": [0], "start": [0], "text": [text]}),
+                          None, None, indicators, use_modality)
+
+
+# ---------------------------------------------------------------------------------------
+# Per-sentence summaries (the `code` CLI) and notebook views
+
+
+def rules_for_sentence(flags: pd.DataFrame) -> dict[str, list[str]]:
+    """``{"red_lines": [rules crossed], "acknowledged": [rules acknowledged]}`` for one sentence's flags."""
+    if flags is None or len(flags) == 0:
+        return {"red_lines": [], "acknowledged": []}
+    crossed = sorted(set(flags.loc[flags.stance.str.startswith("crossed"), "rule"]))
+    ack = sorted(set(flags.loc[flags.stance == "acknowledged", "rule"]))
+    return {"red_lines": crossed, "acknowledged": ack}
+
+
+def sentence_rules(flags: pd.DataFrame) -> pd.DataFrame:
+    """One row per flagged sentence: ``doc, sent, red_lines, acknowledged`` (sorted rule-id lists)."""
+    out = [{"doc": d, "sent": s, **rules_for_sentence(g)} for (d, s), g in flags.groupby(["doc", "sent"], sort=False)]
+    return pd.DataFrame(out, columns=["doc", "sent", "red_lines", "acknowledged"])
+
+
+def drop_duplicate_docs(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``table`` whose document is not a near-duplicate of another (documents.duplicate_of empty)."""
+    dup = set(documents.loc[documents.duplicate_of.notna() & (documents.duplicate_of.astype(str) != ""), "doc"])
+    return table[~table.doc.isin(dup)].reset_index(drop=True)
+
+
+def rule_labels(rules: pd.DataFrame) -> pd.Series:
+    """``R01 侮辱诽谤`` style labels indexed by rule id."""
+    names = rules.groupby("rule_id").name_zh.first()
+    return pd.Series({r: f"{r} {names[r]}" for r in RULE_IDS})
+
+
+def stance_matrix(flags: pd.DataFrame) -> pd.DataFrame:
+    """Sentences per rule (rows R01-R13, all present) and stance (columns in STANCES order)."""
+    m = flags.groupby(["rule", "stance"]).size().unstack(fill_value=0) if len(flags) else pd.DataFrame()
+    m = m.reindex(index=list(RULE_IDS), columns=list(STANCES), fill_value=0).astype(int)
+    m.index.name, m.columns.name = "rule", "stance"
+    return m
+
+
+def compliance_gap(flags: pd.DataFrame) -> pd.DataFrame:
+    """Per rule: sentences and documents that acknowledge it vs. cross it, and documents doing both.
+
+    ``docs_both`` counts texts that state a rule and whose own prescriptions or reports cross it.
+    """
+    m = stance_matrix(flags)
+    out = pd.DataFrame({
+        "acknowledged": m["acknowledged"],
+        "crossed_prescribed": m["crossed_prescribed"],
+        "crossed_reported": m["crossed_reported"],
+    })
+    out["crossed"] = out.crossed_prescribed + out.crossed_reported
+    crossed = flags[flags.stance.str.startswith("crossed")] if len(flags) else flags
+    ack = flags[flags.stance == "acknowledged"] if len(flags) else flags
+    dc = crossed.groupby("rule").doc.agg(lambda d: set(d)) if len(crossed) else pd.Series(dtype=object)
+    da = ack.groupby("rule").doc.agg(lambda d: set(d)) if len(ack) else pd.Series(dtype=object)
+    out["docs_crossing"] = [len(dc.get(r, set())) for r in RULE_IDS]
+    out["docs_acknowledging"] = [len(da.get(r, set())) for r in RULE_IDS]
+    out["docs_both"] = [len(dc.get(r, set()) & da.get(r, set())) for r in RULE_IDS]
+    out["status"] = np.select(
+        [(out.crossed > 0) & (out.acknowledged > 0), out.crossed > 0, out.acknowledged > 0],
+        ["acknowledged and crossed", "crossed, never acknowledged", "acknowledged only"], "absent")
+    return out
+
+
+def strongest_quotes(flags: pd.DataFrame, sentences: pd.DataFrame, rules: pd.DataFrame,
+                     per_rule: int = 2, max_chars: int = 140) -> pd.DataFrame:
+    """For each crossed rule, its strongest sentences with the lead source's citation and tag.
+
+    Strength: prescribed before reported, then more distinct cues, then more rules crossed in
+    the same sentence, then reading order.
+    """
+    cols = ["rule", "name_zh", "stance", "doc", "sent", "quote", "evidence", "instrument", "article",
+            "verification", "law_quote"]
+    crossed = flags[flags.stance.str.startswith("crossed")].copy() if len(flags) else flags
+    if len(crossed) == 0:
+        return pd.DataFrame(columns=cols)
+    lead = lead_sources(rules)
+    text = sentences.set_index(["doc", "sent"]).text
+    n_rules = crossed.groupby(["doc", "sent"]).rule.nunique()
+    crossed["_p"] = (crossed.stance != "crossed_prescribed").astype(int)
+    crossed["_c"] = -crossed.evidence.str.count("; ")
+    crossed["_r"] = -np.array([n_rules[(d, s)] for d, s in zip(crossed.doc, crossed.sent)])
+    doc_order = {d: i for i, d in enumerate(dict.fromkeys(sentences.doc))}
+    crossed["_o"] = crossed.doc.map(doc_order)
+    best = crossed.sort_values(["rule", "_p", "_c", "_r", "_o", "sent"]).groupby("rule").head(per_rule)
+    out = []
+    for r in best.itertuples(index=False):
+        src = lead.loc[r.rule]
+        q = str(text.get((r.doc, r.sent), ""))
+        out.append({
+            "rule": r.rule, "name_zh": src.name_zh, "stance": r.stance, "doc": r.doc, "sent": int(r.sent),
+            "quote": q if len(q) <= max_chars else q[: max_chars - 1] + "…",
+            "evidence": r.evidence, "instrument": src.instrument, "article": src.article,
+            "verification": src.verification, "law_quote": quote_for_display(src),
+        })
+    return pd.DataFrame(out, columns=cols)
+
+
+def plot_stance_matrix(matrix: pd.DataFrame, labels: pd.Series | None = None):
+    """Heat map of sentences per rule × stance, each cell annotated with its count."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    values = matrix.to_numpy()
+    ax.imshow(values, cmap="Oranges", aspect="auto", vmin=0, vmax=max(1, values.max()))
+    ax.set_xticks(range(len(matrix.columns)), [c.replace("_", "\n") for c in matrix.columns])
+    ylabels = [labels[r] if labels is not None else r for r in matrix.index]
+    ax.set_yticks(range(len(matrix.index)), ylabels)
+    ax.grid(False)
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if v > values.max() / 2 else "black")
+    ax.set_title("Red-line flags: sentences per rule and stance")
+    fig.tight_layout()
+    return fig
+
+
+def plot_compliance_gap(gap: pd.DataFrame, labels: pd.Series | None = None):
+    """Diverging bars per rule: acknowledged sentences to the left, crossing sentences to the right."""
+    import matplotlib.pyplot as plt
+
+    from .figures import MODALITY_COLORS
+
+    g = gap.iloc[::-1]
+    y = np.arange(len(g))
+    fig, ax = plt.subplots(figsize=(8, 6))
+    ax.barh(y, -g.acknowledged, color=MODALITY_COLORS["prohibited"], label="acknowledged (prohibits / warns)")
+    ax.barh(y, g.crossed_prescribed, color=MODALITY_COLORS["prescribed"], label="crossed: prescribed")
+    ax.barh(y, g.crossed_reported, left=g.crossed_prescribed, color=MODALITY_COLORS["reported"],
+            label="crossed: reported as practised")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [labels[r] if labels is not None else r for r in g.index])
+    lim = max(1, int(max(g.acknowledged.max(), g.crossed.max()))) + 1
+    ax.set_xlim(-lim, lim)
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks, [str(int(abs(t))) for t in ticks])
+    ax.set_xlabel("sentences  ←  the text forbids it   |   the text prescribes or reports it  →")
+    ax.set_title("Compliance gap: red lines acknowledged vs. crossed")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,176 @@
+"""How a text stands toward one tactic mention: prescribed, prohibited or reported.
+
+Modality belongs to the mention, not the sentence: in 可以联系家人，但禁止辱骂 the
+family contact is prescribed and the insult prohibited. The cue lists are data
+(``modality`` section of ``codebook.yaml``); this module holds only the scope rules.
+
+Decision order for a mention at ``span`` in a sentence (first rule that fires wins):
+
+1. prohibited — a prohibition cue scopes the mention: a *strong* cue (禁止, 严禁, 杜绝,
+   不得 …) before it, across commas/colons until a clause that opens with a scope-ending
+   cue (但, 可以, 应 …); a *weak* cue (不要, 不能, 避免, 别 …) before it in the same
+   clause; or a *post* cue closing the mention's clause (骂人行为要坚决杜绝).
+2. prohibited — the sentence sits under a prohibiting heading (``context``) and the
+   mention's own clause carries no directive of its own.
+3. reported — news/court/complaint narration anywhere in the sentence (据报道, 被告人,
+   打我电话, 我行 …, or past-tense narration with a third-person actor).
+4. prescribed — a directive (应, 要, 需, 可以, 必须 …) before or around the mention.
+5. the context's default: ``prescribed`` in instructional documents (manuals state
+   instructions as bare imperatives and list items: 前三天每日电话催要), ``reported``
+   in documents whose register is narrative (set by ``tactics.document_register``).
+   Without context the default is ``prescribed``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
+MODALITIES = ("prescribed", "prohibited", "reported")
+CLAUSE_BREAK = re.compile(r"[，,：:；;。！？!?\n]")
+SENTENCE_BREAK = re.compile(r"[；;。！？!?\n]")
+MAX_STRONG_CLAUSES = 2  # a strong prohibition reaches at most this many clause boundaries
+MAX_POST_GAP = 20       # characters between a mention and a closing post cue
+
+
+def _alternation(patterns: list[str], anchor: str = "") -> re.Pattern | None:
+    if not patterns:
+        return None
+    return re.compile(anchor + "(?:" + "|".join(f"(?:{p})" for p in patterns) + ")")
+
+
+@dataclass(frozen=True)
+class ModalityCues:
+    """Compiled modality cue lists (from the ``modality`` section of the codebook)."""
+
+    strong: re.Pattern
+    weak: re.Pattern
+    post: list[re.Pattern]
+    scope_end: re.Pattern | None
+    heading: re.Pattern | None
+    reporting: re.Pattern | None
+    victim: re.Pattern | None
+    narration: re.Pattern | None
+    directive: re.Pattern
+
+    @classmethod
+    def from_lists(cls, lists: Mapping[str, list[str]]) -> "ModalityCues":
+        """Compile the cue lists of a codebook's ``modality`` section."""
+        return cls(
+            strong=_alternation(lists["prohibition_strong"]),
+            weak=_alternation(lists["prohibition_weak"]),
+            post=[re.compile(p) for p in lists.get("post", [])],
+            scope_end=_alternation(lists.get("scope_end", []), anchor="^"),
+            heading=_alternation(lists.get("prohibiting_heading", [])),
+            reporting=_alternation(lists.get("reporting", [])),
+            victim=_alternation(lists.get("reporting_victim", [])),
+            narration=_alternation(lists.get("reporting_narration", [])),
+            directive=_alternation(lists["directive"]),
+        )
+
+
+@lru_cache(maxsize=1)
+def default_cues() -> ModalityCues:
+    """Cues of the bundled codebook."""
+    from .codebook import load_codebook
+
+    return ModalityCues.from_lists(load_codebook().modality)
+
+
+def clause_bounds(text: str, pos: int) -> tuple[int, int]:
+    """Start and end of the comma-delimited clause containing position ``pos``."""
+    start = 0
+    for m in CLAUSE_BREAK.finditer(text, 0, max(pos, 0)):
+        start = m.end()
+    m = CLAUSE_BREAK.search(text, pos)
+    return start, (m.start() if m else len(text))
+
+
+def _strong_reaches(text: str, cue_end: int, start: int, cues: ModalityCues) -> bool:
+    gap = text[cue_end:start]
+    if SENTENCE_BREAK.search(gap):
+        return False
+    breaks = list(CLAUSE_BREAK.finditer(gap))
+    if len(breaks) > MAX_STRONG_CLAUSES:
+        return False
+    for b in breaks:
+        following = text[cue_end + b.end():].lstrip()
+        if cues.scope_end is not None and cues.scope_end.match(following):
+            return False
+    return True
+
+
+def prohibition_scopes(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -> str | None:
+    """The prohibition cue that scopes the mention at ``span`` (rule 1), else None."""
+    cues = cues or default_cues()
+    start, end = span
+    for m in cues.weak.finditer(text, 0, start):
+        if m.end() <= start and not CLAUSE_BREAK.search(text, m.end(), start):
+            return m.group(0)
+    for m in cues.strong.finditer(text, 0, start):
+        if m.end() <= start and _strong_reaches(text, m.end(), start, cues):
+            return m.group(0)
+    _, clause_end = clause_bounds(text, end)
+    after = text[end:clause_end]
+    if len(after) <= MAX_POST_GAP:
+        for pattern in cues.post:
+            m = pattern.search(after)
+            if m:
+                return m.group(0)
+    return None
+
+
+def heading_prohibits(heading: str | None, cues: ModalityCues | None = None) -> bool:
+    """True when a heading text (e.g. 文明催收七条禁令：) announces prohibitions."""
+    cues = cues or default_cues()
+    return bool(heading) and cues.heading is not None and bool(cues.heading.search(heading))
+
+
+def is_reported(text: str, cues: ModalityCues | None = None) -> bool:
+    """True when the sentence narrates (news, court, complaint, an institution's account)."""
+    cues = cues or default_cues()
+    return any(p is not None and p.search(text) for p in (cues.reporting, cues.victim, cues.narration))
+
+
+def _has_directive(text: str, lo: int, hi: int, cues: ModalityCues) -> bool:
+    return cues.directive.search(text[lo:hi]) is not None
+
+
+def _context(context: str | Mapping | None, cues: ModalityCues) -> tuple[bool, str]:
+    if context is None:
+        return False, "prescribed"
+    if isinstance(context, str):
+        return heading_prohibits(context, cues), "prescribed"
+    prohibits = context.get("heading_prohibits")
+    if prohibits is None:
+        prohibits = heading_prohibits(context.get("heading"), cues)
+    default = context.get("default") or "prescribed"
+    if default not in MODALITIES:
+        raise ValueError(f"context default must be one of {MODALITIES}, got {default!r}")
+    return bool(prohibits), default
+
+
+def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mapping | None = None,
+                cues: ModalityCues | None = None) -> str:
+    """Modality of the mention at ``span`` (sentence-relative offsets) in ``sentence_text``.
+
+    ``context``: None, the governing heading's text, or a mapping with ``heading``,
+    ``heading_prohibits`` (bool, overrides the heading check) and ``default``.
+    """
+    cues = cues or default_cues()
+    start, end = int(span[0]), int(span[1])
+    if not 0 <= start <= end <= len(sentence_text):
+        raise ValueError(f"span {span} outside sentence of length {len(sentence_text)}")
+    under_prohibition, default = _context(context, cues)
+    if prohibition_scopes(sentence_text, (start, end), cues):
+        return "prohibited"
+    clause_start, clause_end = clause_bounds(sentence_text, start)
+    own_directive = _has_directive(sentence_text, clause_start, max(clause_end, end), cues)
+    if under_prohibition and not own_directive:
+        return "prohibited"
+    if is_reported(sentence_text, cues):
+        return "reported"
+    if own_directive or _has_directive(sentence_text, 0, start, cues):
+        return "prescribed"
+    return default

@@ -1,0 +1,387 @@
+"""Tactic mentions: codebook cues matched in clean sentences, each with its modality.
+
+Matching works on each sentence's clean text and does not depend on tokenisation:
+literal cues go through one Aho-Corasick automaton (pyahocorasick), regex cues and
+proximity rules ("A within n characters of B") are applied per tactic.
+
+Token-boundary policy: Chinese has no spaces, and jieba's tokens cut compounds
+unpredictably (征信系统 is one token), so boundaries are explicit data instead of a
+segmenter's guess: a hit is dropped when it lies inside a match of one of the
+tactic's ``block`` patterns or the global ``modality.block`` list (上门的顾客, 生活压力,
+信用额度). Cues containing Latin letters or digits (114, call) must not touch
+another Latin letter or digit.
+
+Overlap policy: within one tactic, overlapping hits in a sentence collapse to the
+longest (ties: earliest start, then literal > regex > near); non-overlapping hits of
+the same tactic are separate mentions (each has its own modality); different tactics
+may overlap freely. Output is sorted by document (reading order), sentence, start, tactic.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+import ahocorasick
+import pandas as pd
+
+from .codebook import Codebook, load_codebook
+from .modality import ModalityCues, heading_prohibits, is_reported, modality_of
+
+MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "cue", "start", "end", "raw_start", "raw_end", "weight"]
+_KIND_RANK = {"literal": 0, "regex": 1, "near": 2}
+_ASCII = re.compile(r"[A-Za-z0-9]")
+ITEM_MARKER = re.compile(
+    r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[一二三四五六七八九十]{1,3}[、是]|"
+    r"第[一二三四五六七八九十百\d]+[条章节]|[A-Za-z][、.．)）]|[①②③④⑤⑥⑦⑧⑨⑩])\s*"
+)
+LIST_HEADING = re.compile(
+    r"(?:如下|以下几[点条项个]|下列[^，。：:]{0,8})[：:]?|[：:](?=\s*(?:\d|[（(]\d|[一二三四五六七八九十][、是]|[A-Za-z][、.．]|$))"
+)
+REGISTER_THRESHOLD = 0.1  # share of narrating sentences that makes a document's register narrative
+MAX_LIST_SPAN = 40        # sentences a prohibiting list heading governs at most
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One cue match inside a sentence (sentence-relative offsets)."""
+
+    tactic: str
+    kind: str
+    cue: str
+    start: int
+    end: int
+    parts: tuple[tuple[int, int], ...] = ()
+
+
+class Matcher:
+    """All cues of a codebook compiled once: automaton, regexes, proximity rules, blocks."""
+
+    def __init__(self, codebook: Codebook):
+        self.automaton = ahocorasick.Automaton()
+        literals: dict[str, list[str]] = {}
+        self.regex: list[tuple[str, str, re.Pattern]] = []
+        self.near: list[tuple[str, re.Pattern, re.Pattern, int]] = []
+        self.block: dict[str, re.Pattern | None] = {}
+        global_block = list(codebook.modality.get("block", []))
+        for tid, entry in codebook.entries.items():
+            cues = entry["cues"]
+            for cue in cues["literal"]:
+                literals.setdefault(cue, []).append(tid)
+            for pattern in cues["regex"]:
+                self.regex.append((tid, pattern, re.compile(pattern)))
+            for rule in cues["near"]:
+                a = re.compile("|".join(re.escape(str(w)) for w in sorted(rule["a"], key=len, reverse=True)))
+                b = re.compile("|".join(re.escape(str(w)) for w in sorted(rule["b"], key=len, reverse=True)))
+                self.near.append((tid, a, b, int(rule["within"])))
+            blocks = global_block + cues["block"]
+            self.block[tid] = re.compile("|".join(f"(?:{p})" for p in blocks)) if blocks else None
+        for cue, tids in literals.items():
+            self.automaton.add_word(cue, (cue, tuple(tids)))
+        self.has_literals = bool(literals)
+        if self.has_literals:
+            self.automaton.make_automaton()
+
+    def hits(self, text: str) -> list[Hit]:
+        """Every cue hit in ``text`` that survives the boundary checks (before overlap resolution)."""
+        found: list[Hit] = []
+        if self.has_literals:
+            for last, (cue, tids) in self.automaton.iter(text):
+                start, end = last - len(cue) + 1, last + 1
+                if _ascii_boundary_ok(text, start, end):
+                    found.extend(Hit(t, "literal", cue, start, end) for t in tids)
+        for tid, pattern, compiled in self.regex:
+            for m in compiled.finditer(text):
+                if m.end() > m.start() and _ascii_boundary_ok(text, m.start(), m.end()):
+                    found.append(Hit(tid, "regex", m.group(0), m.start(), m.end()))
+        for tid, a, b, within in self.near:
+            found.extend(_near_hits(tid, text, a, b, within))
+        return [h for h in found if not self._blocked(h, text)]
+
+    def _blocked(self, hit: Hit, text: str) -> bool:
+        pattern = self.block.get(hit.tactic)
+        if pattern is None:
+            return False
+        spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
+        parts = hit.parts or ((hit.start, hit.end),)
+        return any(any(s <= ps and pe <= e for s, e in spans) for ps, pe in parts)
+
+
+def _ascii_boundary_ok(text: str, start: int, end: int) -> bool:
+    if _ASCII.match(text[start]) and start > 0 and _ASCII.match(text[start - 1]):
+        return False
+    if _ASCII.match(text[end - 1]) and end < len(text) and _ASCII.match(text[end]):
+        return False
+    return True
+
+
+def _near_hits(tid: str, text: str, a: re.Pattern, b: re.Pattern, within: int) -> list[Hit]:
+    a_spans = [(m.start(), m.end(), m.group(0)) for m in a.finditer(text)]
+    out = []
+    for bs, be, bw in ((m.start(), m.end(), m.group(0)) for m in b.finditer(text)):
+        best = None
+        for as_, ae, aw in a_spans:
+            if as_ < be and bs < ae:
+                continue  # overlapping words are not a proximity pair
+            gap = bs - ae if ae <= bs else as_ - be
+            if gap <= within and (best is None or gap < best[0]):
+                best = (gap, as_, ae, aw)
+        if best is not None:
+            _, as_, ae, aw = best
+            cue = f"{aw}~{bw}" if as_ < bs else f"{bw}~{aw}"
+            out.append(Hit(tid, "near", cue, min(as_, bs), max(ae, be), ((as_, ae), (bs, be))))
+    return out
+
+
+def resolve_overlaps(hits: Iterable[Hit]) -> list[Hit]:
+    """Apply the overlap policy: per tactic, longest non-overlapping hits; sorted by start."""
+    kept: list[Hit] = []
+    by_tactic: dict[str, list[Hit]] = {}
+    for h in hits:
+        by_tactic.setdefault(h.tactic, []).append(h)
+    for tid, group in by_tactic.items():
+        chosen: list[Hit] = []
+        for h in sorted(group, key=lambda h: (-(h.end - h.start), h.start, _KIND_RANK[h.kind], h.cue)):
+            if all(h.end <= c.start or c.end <= h.start for c in chosen):
+                chosen.append(h)
+        kept.extend(chosen)
+    return sorted(kept, key=lambda h: (h.start, h.tactic, h.end))
+
+
+def find_mentions(text: str, codebook: Codebook | None = None, context=None) -> list[dict]:
+    """Mentions in one sentence: tactic, modality, cue, sentence-relative start/end (for tests and the CLI)."""
+    codebook = codebook or load_codebook()
+    matcher, cues = _compiled(codebook)
+    return [
+        {"tactic": h.tactic, "modality": modality_of(text, (h.start, h.end), context, cues), "cue": h.cue,
+         "start": h.start, "end": h.end}
+        for h in resolve_overlaps(matcher.hits(text))
+    ]
+
+
+def _compiled(codebook: Codebook) -> tuple[Matcher, ModalityCues]:
+    if "matcher" not in codebook._cache:
+        codebook._cache["matcher"] = Matcher(codebook)
+        codebook._cache["cues"] = ModalityCues.from_lists(codebook.modality)
+    return codebook._cache["matcher"], codebook._cache["cues"]
+
+
+def document_register(sentences: pd.DataFrame, cues: ModalityCues) -> dict[str, str]:
+    """Default modality per document: ``reported`` when at least 10 % of its sentences
+    narrate (news, court, complaint, an institution's own account), else ``prescribed``."""
+    if sentences.empty:
+        return {}
+    narrating = sentences["text"].map(lambda t: is_reported(str(t), cues))
+    share = narrating.groupby(sentences["doc"], sort=False).mean()
+    return {doc: ("reported" if s >= REGISTER_THRESHOLD else "prescribed") for doc, s in share.items()}
+
+
+def _heading_part(text: str) -> str | None:
+    """The list-introducing heading a sentence opens with (…如下：, 禁止以下行为：, a short
+    title line), or None. Numbered items are not headings: they are handled as items."""
+    if ITEM_MARKER.match(text):
+        return None
+    m = LIST_HEADING.search(text)
+    if m and m.start() <= 80:
+        return text[: m.end()]
+    if len(text) <= 30 and not re.search(r"[。！？；.!?;，,]$", text):
+        return text
+    return None
+
+
+def _item_prohibits(body: str, cues: ModalityCues) -> bool:
+    head = body.lstrip()[:8].lstrip("坚决严格")
+    return bool(cues.strong.match(head) or cues.weak.match(head))
+
+
+def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]:
+    """Per sentence (in frame order) the heading that governs it and the document's default.
+
+    A prohibiting list heading (禁止以下行为：, 文明催收七条禁令, 规避法律所禁止的…如下：)
+    governs the following sentences until the next list heading, a paragraph that does
+    not continue the list, a numbering restart at 1, or ``MAX_LIST_SPAN`` sentences. A
+    numbered item that opens with a prohibition (3、禁止拘禁。) governs its own follow-on
+    sentences until the next item, list heading or paragraph.
+    """
+    register = document_register(sentences, cues)
+    has_para = "para" in sentences.columns
+    out: list[dict] = [{} for _ in range(len(sentences))]
+    order = sentences.reset_index(drop=True)
+    for doc, group in order.groupby("doc", sort=False):
+        list_heading: str | None = None
+        list_since = max_num = 0
+        item_heading: str | None = None
+        prev_para = None
+        for n, (idx, row) in enumerate(group.sort_values("sent").iterrows()):
+            text = str(row["text"])
+            para = row["para"] if has_para else None
+            marker = ITEM_MARKER.match(text)
+            if has_para and prev_para is not None and para != prev_para and not marker:
+                list_heading = item_heading = None
+            if list_heading is not None and n - list_since > MAX_LIST_SPAN:
+                list_heading = None
+            if marker:
+                num = marker.group("num") or marker.group("pnum")
+                if num is not None:
+                    if int(num) == 1 and max_num > 1:
+                        list_heading = None
+                    max_num = int(num)
+                item_heading = text[marker.end():][:12] if _item_prohibits(text[marker.end():], cues) else None
+            heading = _heading_part(text)
+            context = {"heading": None, "heading_prohibits": False, "default": register.get(doc, "prescribed")}
+            if heading is not None:
+                item_heading = None
+                if heading_prohibits(heading, cues):
+                    list_heading, list_since, max_num = heading, n, 0
+                    context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
+                else:
+                    list_heading = None
+            else:
+                governing = item_heading or list_heading
+                context.update(heading=governing, heading_prohibits=governing is not None)
+            out[idx] = context
+            prev_para = para
+    return out
+
+
+def _raw_positions(sentences: pd.DataFrame, rows: list[dict], documents, edits) -> None:
+    """Fill raw_start/raw_end: through helpers.clean.raw_offsets when documents and edits are
+    given, else sentence raw_start + offset when the sentence's raw and clean lengths agree."""
+    mapper = None
+    if documents is not None and edits is not None:
+        try:
+            from .clean import raw_offsets as mapper
+        except ImportError:  # upstream stage not installed: fall back below
+            mapper = None
+    if mapper is not None:
+        by_doc: dict[str, list[dict]] = {}
+        for r in rows:
+            by_doc.setdefault(r["doc"], []).append(r)
+        for doc, group in by_doc.items():
+            try:  # starts map to where their character came from, ends to just after the last one
+                starts = mapper(documents, edits, doc, [r["start"] for r in group], side="right")
+                ends = mapper(documents, edits, doc, [r["end"] for r in group], side="left")
+            except TypeError:  # an implementation without ``side``
+                starts = mapper(documents, edits, doc, [r["start"] for r in group])
+                ends = mapper(documents, edits, doc, [r["end"] for r in group])
+            for r, rs, re_ in zip(group, starts, ends):
+                r["raw_start"], r["raw_end"] = rs, re_
+        return
+    for r in rows:
+        rs, re_, cs, ce = r.pop("_sent_raw_start"), r.pop("_sent_raw_end"), r.pop("_sent_start"), r.pop("_sent_end")
+        aligned = all(v is not None and not (isinstance(v, float) and math.isnan(v)) for v in (rs, re_)) \
+            and int(re_) - int(rs) == ce - cs
+        r["raw_start"] = int(rs) + r["start"] - cs if aligned else None
+        r["raw_end"] = int(rs) + r["end"] - cs if aligned else None
+
+
+def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
+                   documents: pd.DataFrame | None = None, edits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Code every sentence: one row per tactic mention with modality, clean and raw offsets, weight."""
+    codebook = codebook or load_codebook()
+    matcher, cues = _compiled(codebook)
+    weights = codebook.weights
+    sentences = sentences.reset_index(drop=True)
+    contexts = sentence_contexts(sentences, cues)
+    rows: list[dict] = []
+    has_raw = {"raw_start", "raw_end"} <= set(sentences.columns)
+    for idx, row in enumerate(sentences.itertuples(index=False)):
+        text = str(row.text)
+        context = contexts[idx]
+        for h in resolve_overlaps(matcher.hits(text)):
+            ctx = context
+            if context.get("heading_end") is not None and h.start < context["heading_end"]:
+                ctx = {**context, "heading_prohibits": False}  # the heading itself is coded by its own cues
+            rows.append({
+                "doc": row.doc, "sent": int(row.sent), "tactic": h.tactic,
+                "modality": modality_of(text, (h.start, h.end), ctx, cues), "cue": h.cue,
+                "start": int(row.start) + h.start, "end": int(row.start) + h.end,
+                "weight": int(weights[h.tactic]),
+                "_sent_raw_start": getattr(row, "raw_start") if has_raw else None,
+                "_sent_raw_end": getattr(row, "raw_end") if has_raw else None,
+                "_sent_start": int(row.start), "_sent_end": int(row.end),
+            })
+    _raw_positions(sentences, rows, documents, edits)
+    for r in rows:
+        for k in ("_sent_raw_start", "_sent_raw_end", "_sent_start", "_sent_end"):
+            r.pop(k, None)
+    out = pd.DataFrame(rows, columns=MENTION_COLUMNS)
+    doc_order = {d: i for i, d in enumerate(pd.unique(sentences["doc"]))} if len(sentences) else {}
+    out = out.assign(_d=out["doc"].map(doc_order)).sort_values(["_d", "sent", "start", "tactic", "end"], kind="stable")
+    out = out.drop(columns="_d").reset_index(drop=True)
+    out = out.astype({"sent": "int64", "start": "int64", "end": "int64", "weight": "int64",
+                      "raw_start": "Int64", "raw_end": "Int64"})
+    for col in ("doc", "tactic", "modality", "cue"):
+        out[col] = out[col].astype(object)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Views over the mentions table (used by notebooks/03_tactics.ipynb)
+# ---------------------------------------------------------------------------------------------------------
+
+MODALITY_ORDER = ["prescribed", "prohibited", "reported"]
+
+
+def drop_duplicate_documents(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``table`` whose document is not a near-duplicate of an earlier one."""
+    dup = documents.loc[documents["duplicate_of"].notna(), "doc"]
+    return table[~table["doc"].isin(set(dup))].reset_index(drop=True)
+
+
+def modality_counts(mentions: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame:
+    """Mentions per tactic (rows, codebook order) and modality (columns, fixed order)."""
+    out = pd.crosstab(mentions["tactic"], mentions["modality"]) if len(mentions) else pd.DataFrame()
+    return out.reindex(index=list(tactics["tactic"]), columns=MODALITY_ORDER, fill_value=0).fillna(0).astype(int)
+
+
+def tactic_by_document(mentions: pd.DataFrame, documents: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame:
+    """Sentences mentioning each tactic (rows) per document (columns, reading order)."""
+    per = mentions.drop_duplicates(["doc", "sent", "tactic"])
+    out = pd.crosstab(per["tactic"], per["doc"]) if len(per) else pd.DataFrame()
+    cols = [d for d in documents["doc"] if d in set(mentions["doc"])]
+    return out.reindex(index=list(tactics["tactic"]), columns=cols, fill_value=0).fillna(0).astype(int)
+
+
+def cooccurrence(mentions: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame:
+    """Sentences in which two tactics occur together (symmetric; diagonal = sentences with the tactic)."""
+    ids = list(tactics["tactic"])
+    per = mentions.drop_duplicates(["doc", "sent", "tactic"]).assign(one=1)
+    wide = per.pivot_table(index=["doc", "sent"], columns="tactic", values="one", fill_value=0, aggfunc="max")
+    wide = wide.reindex(columns=ids, fill_value=0)
+    return (wide.T @ wide).astype(int).rename_axis(index="tactic", columns="with")
+
+
+def typical_quotes(mentions: pd.DataFrame, sentences: pd.DataFrame, n: int = 2) -> pd.DataFrame:
+    """For each tactic the ``n`` most typical sentences: the most distinct cues of the tactic,
+    the fewest other tactics, then the shortest text; one quote per document where possible."""
+    if mentions.empty:
+        return pd.DataFrame(columns=["tactic", "rank", "doc", "sent", "modality", "cues", "text"])
+    text = sentences.set_index(["doc", "sent"])["text"]
+    per_sent = mentions.groupby(["doc", "sent"])["tactic"].nunique().rename("n_tactics")
+    g = (mentions.groupby(["tactic", "doc", "sent"])
+         .agg(n_cues=("cue", "nunique"), cues=("cue", lambda c: "、".join(sorted(set(c)))),
+              modality=("modality", lambda m: "/".join(x for x in MODALITY_ORDER if x in set(m))))
+         .reset_index().join(per_sent, on=["doc", "sent"]))
+    g["text"] = [text.get((d, s), "") for d, s in zip(g["doc"], g["sent"])]
+    g["length"] = g["text"].str.len()
+    g = g.sort_values(["tactic", "n_cues", "n_tactics", "length", "doc", "sent"],
+                      ascending=[True, False, True, True, True, True], kind="stable")
+    rows = []
+    for tid, grp in g.groupby("tactic", sort=True):
+        first = grp.drop_duplicates("doc").head(n)
+        pick = pd.concat([first, grp.drop(first.index)]).head(n)
+        for rank, r in enumerate(pick.itertuples(), start=1):
+            rows.append({"tactic": tid, "rank": rank, "doc": r.doc, "sent": int(r.sent), "modality": r.modality,
+                         "cues": r.cues, "text": r.text})
+    return pd.DataFrame(rows)
+
+
+def top_pairs(co: pd.DataFrame, n: int = 8) -> pd.DataFrame:
+    """The ``n`` most frequent tactic pairs of a co-occurrence matrix (each unordered pair once)."""
+    ids = list(co.index)
+    rows = [{"tactic": a, "with": b, "sentences": int(co.loc[a, b])}
+            for i, a in enumerate(ids) for b in ids[i + 1:] if co.loc[a, b] > 0]
+    out = pd.DataFrame(rows, columns=["tactic", "with", "sentences"])
+    return out.sort_values(["sentences", "tactic", "with"], ascending=[False, True, True], kind="stable").head(n).reset_index(drop=True)

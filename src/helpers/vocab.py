@@ -1,0 +1,274 @@
+"""Vocabulary views over the tidy tables: frequency, keyness, collocations, KWIC, keywords.
+
+What quanteda's textstat_frequency / textstat_keyness / textstat_collocations / kwic and
+cntext offer, as pure functions over ``tokens`` and ``sentences`` (helpers.segment). Every
+output is sorted deterministically, ties broken by term, so tables and figures are stable.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.special import xlogy
+from scipy.stats import chi2
+
+from . import segment
+
+_WORD = re.compile(r"\w")  # a token with a letter, digit or Han character is a word; punctuation is not
+_NUMBER = re.compile(r"^[\d.,%]+$")  # bare numbers (list numbering, amounts) are not terms
+
+Stopwords = bool | Iterable[str] | None
+
+
+def stopword_set(stopwords: Stopwords = True) -> frozenset[str]:
+    """Resolve a ``stopwords`` argument: True → the project list, False/None → none, else the given words."""
+    if stopwords is True:
+        return segment.load_stopwords()
+    if stopwords is False or stopwords is None:
+        return frozenset()
+    return frozenset(stopwords)
+
+
+def word_mask(tokens: pd.DataFrame, stopwords: Stopwords = True) -> np.ndarray:
+    """Row mask of the tokens that are words (not punctuation, symbols or bare numbers) and not stopwords."""
+    token = tokens["token"].astype(str)
+    word = token.str.contains(_WORD) & ~token.str.match(_NUMBER)
+    return (word & ~token.isin(stopword_set(stopwords))).to_numpy(dtype=bool)
+
+
+def words_only(tokens: pd.DataFrame, stopwords: Stopwords = True) -> pd.DataFrame:
+    """The tokens that are words and not stopwords."""
+    return tokens[word_mask(tokens, stopwords)]
+
+
+def _as_list(by: str | list[str] | None) -> list[str]:
+    return [] if by is None else [by] if isinstance(by, str) else list(by)
+
+
+def term_frequency(tokens: pd.DataFrame, by: str | list[str] | None = None, stopwords: Stopwords = True,
+                   min_count: int = 1) -> pd.DataFrame:
+    """Counts per term (and group): ``[*by], term, n, share, docs, rank``.
+
+    ``share`` is n over all counted tokens of the group; ``docs`` the number of documents
+    the term occurs in. Sorted by group, then n descending, then term.
+    """
+    groups = _as_list(by)
+    words = words_only(tokens, stopwords).rename(columns={"token": "term"})
+    keys = groups + ["term"]
+    counted = words.groupby(keys, sort=False, dropna=False).agg(
+        n=("term", "size"), docs=("doc", "nunique")).reset_index()
+    if groups:
+        counted["share"] = counted["n"] / counted.groupby(groups, dropna=False)["n"].transform("sum")
+    else:
+        counted["share"] = counted["n"] / counted["n"].sum() if len(counted) else 0.0
+    counted = counted[counted["n"] >= min_count]
+    counted = counted.sort_values(groups + ["n", "term"], ascending=[True] * len(groups) + [False, True],
+                                  kind="mergesort").reset_index(drop=True)
+    counted["rank"] = counted.groupby(groups, dropna=False).cumcount() + 1 if groups else np.arange(1, len(counted) + 1)
+    return counted[groups + ["term", "n", "share", "docs", "rank"]]
+
+
+def _mask(tokens: pd.DataFrame, selector) -> np.ndarray:
+    """A boolean row mask from a mask aligned with ``tokens`` or from a collection of doc ids."""
+    if isinstance(selector, (pd.Series, np.ndarray, list)):
+        arr = np.asarray(selector)
+        if arr.dtype == bool:
+            if len(arr) != len(tokens):
+                raise ValueError(f"mask has {len(arr)} rows, tokens have {len(tokens)}")
+            return arr
+    if isinstance(selector, str) or not isinstance(selector, Collection):
+        raise TypeError("target/reference: a boolean mask aligned with tokens, or a collection of doc ids")
+    return tokens["doc"].isin(list(selector)).to_numpy(dtype=bool)
+
+
+def _g2(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Log-likelihood G² of 2×2 tables [[a, b], [c, d]] (no continuity correction)."""
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (a, b, c, d))
+    n = a + b + c + d
+    cells = ((a, a + b, a + c), (b, a + b, b + d), (c, c + d, a + c), (d, c + d, b + d))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = sum(xlogy(o, o * n / (row * col)) for o, row, col in cells)
+    return 2 * np.nan_to_num(g)
+
+
+def keyness(tokens: pd.DataFrame, target, reference=None, *, stopwords: Stopwords = True, min_count: int = 3,
+            prior: pd.Series | None = None, prior_size: float | None = None) -> pd.DataFrame:
+    """Terms over- and under-used in ``target`` against ``reference`` (default: all other tokens).
+
+    ``target``/``reference``: a boolean mask aligned with ``tokens`` or a collection of doc
+    ids. Returns ``term, n_target, n_reference, G2, p, log_ratio, log_odds, z``:
+    signed log-likelihood G² (positive = key in target) with its χ²(1) p-value; Hardie's log
+    ratio (log2 of the relative-frequency ratio, 0.5 added to zero counts); and the log-odds
+    ratio with an informative Dirichlet prior and its z-score (Monroe, Colaresi & Quinn 2008,
+    "Fightin' Words", eq. 16-22). The prior is ``prior`` (background counts per term) or the
+    pooled counts of both groups, scaled to total ``prior_size`` (default: its own total).
+    Sorted by G2 descending, then term.
+    """
+    keep = word_mask(tokens, stopwords)
+    tmask = _mask(tokens, target)
+    rmask = ~tmask if reference is None else _mask(tokens, reference)
+    if (tmask & rmask).any():
+        raise ValueError("target and reference overlap")
+    t = tokens["token"][tmask & keep].value_counts()
+    r = tokens["token"][rmask & keep].value_counts()
+    table = pd.DataFrame({"n_target": t, "n_reference": r}).fillna(0).astype("int64")
+    table.index.name = "term"
+    n_t, n_r = int(table["n_target"].sum()), int(table["n_reference"].sum())
+    if n_t == 0 or n_r == 0:
+        raise ValueError("target or reference has no tokens")
+    background = (table["n_target"] + table["n_reference"]).astype(float) if prior is None \
+        else prior.reindex(table.index).fillna(0).astype(float)
+    alpha0 = float(prior_size) if prior_size is not None else float(background.sum())
+    alpha = background / background.sum() * alpha0 + 1e-9
+    table = table[(table["n_target"] + table["n_reference"]) >= min_count].copy()
+    alpha = alpha.reindex(table.index)
+    a, b = table["n_target"].to_numpy(float), table["n_reference"].to_numpy(float)
+    g2 = _g2(a, b, n_t - a, n_r - b)
+    over = a / n_t >= b / n_r
+    table["G2"] = np.where(over, g2, -g2)
+    table["p"] = chi2.sf(g2, 1)
+    table["log_ratio"] = np.log2(np.where(a > 0, a, 0.5) / n_t) - np.log2(np.where(b > 0, b, 0.5) / n_r)
+    al = alpha.to_numpy(float)
+    delta = np.log((a + al) / (n_t + alpha0 - a - al)) - np.log((b + al) / (n_r + alpha0 - b - al))
+    table["log_odds"] = delta
+    table["z"] = delta / np.sqrt(1 / (a + al) + 1 / (b + al))
+    out = table.reset_index().sort_values(["G2", "term"], ascending=[False, True], kind="mergesort")
+    return out.reset_index(drop=True)[["term", "n_target", "n_reference", "G2", "p", "log_ratio", "log_odds", "z"]]
+
+
+def collocations(tokens: pd.DataFrame, min_count: int = 3, stopwords: Stopwords = True) -> pd.DataFrame:
+    """Adjacent word bigrams within a sentence: ``w1, w2, n, n_w1, n_w2, pmi, G2``.
+
+    Punctuation breaks adjacency; bigrams are counted over all word pairs, then those with
+    a stopword or fewer than ``min_count`` occurrences are left out. PMI is log2 of the
+    observed over the expected bigram probability; G² is from the 2×2 table of (w1 first,
+    w2 second). Sorted by G2 descending, then w1, w2.
+    """
+    tok = tokens.reset_index(drop=True)
+    token = tok["token"].astype(str)
+    same = (tok["doc"].to_numpy()[1:] == tok["doc"].to_numpy()[:-1]) & \
+           (tok["sent"].to_numpy()[1:] == tok["sent"].to_numpy()[:-1]) if len(tok) > 1 else np.zeros(0, bool)
+    is_word = word_mask(tok, stopwords=False)
+    ok = same & is_word[1:] & is_word[:-1] if len(tok) > 1 else same
+    first, second = token.to_numpy()[:-1][ok], token.to_numpy()[1:][ok]
+    pairs = pd.DataFrame({"w1": first, "w2": second})
+    n_pairs = len(pairs)
+    columns = ["w1", "w2", "n", "n_w1", "n_w2", "pmi", "G2"]
+    if n_pairs == 0:
+        return pd.DataFrame(columns=columns)
+    counts = pairs.value_counts().rename("n").reset_index()
+    counts["n_w1"] = counts["w1"].map(pairs["w1"].value_counts()).astype("int64")
+    counts["n_w2"] = counts["w2"].map(pairs["w2"].value_counts()).astype("int64")
+    stop = stopword_set(stopwords)
+    counts = counts[(counts["n"] >= min_count) & ~counts["w1"].isin(stop) & ~counts["w2"].isin(stop)].copy()
+    a = counts["n"].to_numpy(float)
+    f1, f2 = counts["n_w1"].to_numpy(float), counts["n_w2"].to_numpy(float)
+    counts["pmi"] = np.log2(a * n_pairs / (f1 * f2))
+    counts["G2"] = _g2(a, f1 - a, f2 - a, n_pairs - f1 - f2 + a)
+    counts = counts.sort_values(["G2", "w1", "w2"], ascending=[False, True, True], kind="mergesort")
+    return counts.reset_index(drop=True)[columns]
+
+
+def kwic(table: pd.DataFrame, pattern: str, window: int = 10, *, regex: bool = False,
+         documents: pd.DataFrame | None = None, edits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Keyword in context: ``doc, [sent,] start, end, raw_start, left, match, right``.
+
+    ``table`` is ``sentences`` (matches stay inside a sentence) or ``documents``. Offsets
+    index the clean document text; ``raw_start`` goes through the audit trail
+    (``edits``; None means no edits). Context is ``window`` characters from the document
+    text when ``documents`` is given (or ``table`` is documents), else from the sentence;
+    line breaks in the context show as ⏎. Sorted in reading order: table order, then start.
+    """
+    rx = re.compile(pattern if regex else re.escape(pattern))
+    is_docs = "start" not in table.columns
+    docs = table if is_docs else documents
+    if edits is not None and len(edits) and docs is None:
+        raise ValueError("kwic on sentences with edits needs the documents table for raw offsets")
+    doc_text = dict(zip(docs["doc"], docs["text"])) if docs is not None else {}
+    doc_raw = dict(zip(docs["doc"], docs["raw_start"])) if docs is not None and "raw_start" in docs else {}
+    rows = []
+    for order, row in enumerate(table.itertuples(index=False)):
+        base = 0 if is_docs else int(row.start)
+        for m in rx.finditer(row.text):
+            if m.end() == m.start():
+                continue
+            start, end = base + m.start(), base + m.end()
+            context = doc_text.get(row.doc)
+            if context is None:
+                context, offset = row.text, base
+            else:
+                offset = 0
+            left = context[max(0, start - offset - window):start - offset]
+            right = context[end - offset:end - offset + window]
+            rec = {"_order": order, "doc": row.doc, "start": start, "end": end,
+                   "left": left, "match": m.group(0), "right": right}
+            if not is_docs:
+                rec["sent"] = int(row.sent)
+                rec["_raw_base"] = int(row.raw_start) - int(row.start) if "raw_start" in table.columns else 0
+            else:
+                rec["_raw_base"] = int(doc_raw.get(row.doc, 0))
+            rows.append(rec)
+    columns = ["doc"] + ([] if is_docs else ["sent"]) + ["start", "end", "raw_start", "left", "match", "right"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    out = pd.DataFrame(rows)
+    if edits is None or not len(edits):
+        out["raw_start"] = out["_raw_base"] + out["start"]
+    else:
+        out["raw_start"] = 0
+        for doc, idx in out.groupby("doc", sort=False).groups.items():
+            out.loc[idx, "raw_start"] = segment._raw_positions(
+                docs, edits, doc, out.loc[idx, "start"].tolist(), int(doc_raw.get(doc, 0)))
+    for col in ("left", "right"):
+        out[col] = out[col].str.replace(segment.LINE_BREAK, "⏎", regex=True)
+    out = out.sort_values(["_order", "start"], kind="mergesort").reset_index(drop=True)
+    return out[columns].astype({"start": "int64", "end": "int64", "raw_start": "int64"})
+
+
+@lru_cache(maxsize=8)
+def _extractor(method: str, backend: str, idf_path: str | None, stop: frozenset[str], pos: bool):
+    """A jieba.analyse extractor bound to the isolated tokenizer (built once: the IDF table loads in 0.5 s)."""
+    import jieba.analyse
+
+    seg = segment.get_segmenter(backend)
+    if method == "tfidf":
+        extractor = jieba.analyse.TFIDF(idf_path)
+        extractor.tokenizer = seg.word_tokenizer
+        extractor.postokenizer = seg.pos_tokenizer if pos else None  # never the global jieba.posseg.dt
+    elif method == "textrank":
+        extractor = jieba.analyse.TextRank()
+        extractor.tokenizer = extractor.postokenizer = seg.pos_tokenizer
+    else:
+        raise ValueError(f"method must be 'tfidf' or 'textrank', got {method!r}")
+    extractor.stop_words = set(extractor.STOP_WORDS) | stop
+    return extractor
+
+
+def keywords(documents: pd.DataFrame, method: str = "tfidf", topk: int = 10, *, backend: str = "jieba",
+             stopwords: Stopwords = True, allow_pos: tuple[str, ...] | None = None,
+             idf_path: str | Path | None = None) -> pd.DataFrame:
+    """Top keywords per document via jieba.analyse on the isolated tokenizer: ``doc, rank, term, weight``.
+
+    ``method="tfidf"`` uses jieba's general-language IDF table (or ``idf_path``);
+    ``"textrank"`` ranks a co-occurrence graph of nouns and verbs (``allow_pos`` to change).
+    Weights are rounded to 6 decimals; ties are broken by term before cutting at ``topk``.
+    """
+    allow = tuple(allow_pos) if allow_pos else None
+    extractor = _extractor(method, backend, None if idf_path is None else str(idf_path),
+                           stopword_set(stopwords), allow is not None)
+    if method == "tfidf":
+        extract = lambda text: extractor.extract_tags(text, topK=None, withWeight=True, allowPOS=allow or ())
+    else:
+        extract = lambda text: extractor.textrank(text, topK=None, withWeight=True,
+                                                  allowPOS=allow or ("ns", "n", "vn", "v"))
+    rows = []
+    for doc, text in zip(documents["doc"], documents["text"]):
+        ranked = sorted(((term, round(float(w), 6)) for term, w in extract(text or "")),
+                        key=lambda tw: (-tw[1], tw[0]))
+        rows.extend({"doc": doc, "rank": i + 1, "term": term, "weight": w}
+                    for i, (term, w) in enumerate(ranked[:topk]))
+    return pd.DataFrame(rows, columns=["doc", "rank", "term", "weight"])

@@ -1,0 +1,87 @@
+"""Modality scope rules on handmade, deliberately awkward sentences."""
+from __future__ import annotations
+
+import pytest
+
+from helpers.modality import clause_bounds, heading_prohibits, modality_of
+
+
+def span(text: str, word: str, nth: int = 0) -> tuple[int, int]:
+    start = -1
+    for _ in range(nth + 1):
+        start = text.index(word, start + 1)
+    return start, start + len(word)
+
+
+@pytest.mark.parametrize("text, word, expected", [
+    # the brief's case: one sentence, two modalities
+    ("可以联系家人，但禁止辱骂", "联系家人", "prescribed"),
+    ("可以联系家人，但禁止辱骂", "辱骂", "prohibited"),
+    # a strong cue reaches across a comma, until a clause opens with a directive/contrast
+    ("严禁在晚上十点后拨打电话，轰炸通讯录", "轰炸", "prohibited"),
+    ("禁止辱骂客户，可以联系家人", "联系家人", "prescribed"),
+    ("禁止辱骂客户，但要每天打电话", "每天打电话", "prescribed"),
+    # a weak cue stays in its own clause
+    ("不要一开始就吵架，这样后续工作不好进展，之后联系家人", "联系家人", "prescribed"),
+    ("不要一开始就联系家人", "联系家人", "prohibited"),
+    ("客户不能按时还款时，联系家人施压", "联系家人", "prescribed"),
+    # double negation and idioms are not prohibitions
+    ("迫不得已时，不得不联系家人", "联系家人", "prescribed"),
+    ("不能不联系担保人", "担保人", "prescribed"),
+    ("录音是不可或缺的证据", "证据", "prescribed"),
+    ("若无法避免与客户发生肢体冲突，则要保证正当防卫", "肢体冲突", "prescribed"),
+    ("他们真不要脸，爆了我的通讯录", "通讯录", "reported"),
+    ("特别是要联系他的生意伙伴", "生意伙伴", "prescribed"),
+    ("千万别上门", "上门", "prohibited"),
+    # a post-position cue closes the clause
+    ("任何骂人行为一旦发现要坚决予以开除", "骂人", "prohibited"),
+    ("辱骂客户的行为要坚决杜绝", "辱骂", "prohibited"),
+    ("联系家人禁止辱骂客户", "联系家人", "prescribed"),
+    # narration: news, court, complaint voice, an institution's own account
+    ("据报道，某银行对严重逾期客户名单予以公示", "公示", "reported"),
+    ("被告人多次上门滋扰被害人", "上门", "reported"),
+    ("催收员天天打我电话，还威胁我", "威胁", "reported"),
+    ("他们爆了我的通讯录", "通讯录", "reported"),
+    ("实践中我行使用得多的催收方法有上门催收法", "上门", "reported"),
+    # a prohibition inside a reported sentence is still a prohibition of the mention
+    ("据报道，该平台规定严禁暴力催收", "暴力", "prohibited"),
+    # directives
+    ("催收时应时时跟进，可时不时发祝福语给客户", "祝福语", "prescribed"),
+    ("必须在还款日前提醒客户", "还款日前", "prescribed"),
+])
+def test_modality_without_context(text, word, expected):
+    assert modality_of(text, span(text, word)) == expected
+
+
+def test_default_without_any_cue_is_prescribed_and_context_default_overrides():
+    text = "前三天每日电话催要"
+    assert modality_of(text, span(text, "每日电话")) == "prescribed"
+    assert modality_of(text, span(text, "每日电话"), {"default": "reported"}) == "reported"
+
+
+@pytest.mark.parametrize("heading, text, word, expected", [
+    ("文明催收七条禁令：", "在客户家门口张贴欠款信息", "张贴", "prohibited"),
+    ("禁止以下行为：", "凌晨给客户打电话", "打电话", "prohibited"),
+    ("规避法律所禁止的行为具体做法如下：", "有一些人的做法是将客户扣留", "扣留", "prohibited"),
+    # the sentence's own directive outranks the heading
+    ("禁止以下行为：", "进入民宅时要争取客户同意", "进入民宅", "prescribed"),
+    # a heading that prohibits nothing changes nothing
+    ("催收技巧如下：", "凌晨给客户打电话", "打电话", "prescribed"),
+])
+def test_heading_context(heading, text, word, expected):
+    assert modality_of(text, span(text, word), heading) == expected
+    assert modality_of(text, span(text, word), {"heading": heading}) == expected
+
+
+def test_heading_prohibits_and_clause_bounds():
+    assert heading_prohibits("文明催收七条禁令")
+    assert not heading_prohibits("催收注意事项")
+    assert not heading_prohibits(None)
+    assert clause_bounds("甲乙，丙丁；戊", 3) == (3, 5)
+
+
+def test_bad_span_and_bad_default_raise():
+    with pytest.raises(ValueError):
+        modality_of("联系家人", (2, 9))
+    with pytest.raises(ValueError):
+        modality_of("联系家人", (0, 2), {"default": "maybe"})

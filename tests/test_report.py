@@ -1,0 +1,289 @@
+"""The study report: notebook assembly, font subset, self-containment, a real headless browser, other corpora."""
+from __future__ import annotations
+
+import base64
+import csv
+import importlib
+import io
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from helpers import paths, report
+
+
+def _pipeline_missing() -> str:
+    """Why the whole pipeline cannot run yet ('' when every upstream stage imports)."""
+    for name in ("corpus", "clean", "segment", "codebook", "tactics", "escalate", "legal", "pipeline"):
+        try:
+            importlib.import_module(f"helpers.{name}")
+        except ImportError as exc:
+            return f"helpers.{name} is not importable yet ({exc}); report builds need helpers.pipeline.study_tables"
+    return ""
+
+
+PIPELINE_MISSING = _pipeline_missing()
+needs_pipeline = pytest.mark.skipif(bool(PIPELINE_MISSING), reason=PIPELINE_MISSING or "pipeline ready")
+
+
+# --------------------------------------------------------------------------- handmade inputs
+
+def _png_with_chinese() -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from helpers import figures
+
+    figures.use_study_style()
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar(["电话", "上门"], [3, 2])
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _notebook(png: str) -> nbformat.NotebookNode:
+    table = pd.DataFrame({"tactic": ["T07", "T08"], "name_zh": ["联系第三方", "高频催收"], "n": [3, 2]})
+    return new_notebook(cells=[
+        new_markdown_cell("# 03 Tactics: 催收文本规定了哪些手段？\n\nWhich tactics do the texts prescribe?"),
+        new_code_cell("CORPUS = 'secret_parameter_value'", metadata={"tags": ["parameters"]},
+                      outputs=[new_output("stream", name="stdout", text="secret_parameter_value\n")]),
+        new_code_cell("fig = plot_tactics(mentions)", outputs=[new_output(
+            "display_data", data={"image/png": png, "text/plain": "<Figure size 300x200 with 1 Axes>"})]),
+        new_markdown_cell("联系第三方是最常见的施压手段。其余手段较少。"),
+        new_code_cell("tables['mentions'].groupby('tactic').size()", metadata={"caption": "每种手段的提及次数。"},
+                      outputs=[new_output("execute_result", execution_count=3,
+                                          data={"text/html": table.to_html(), "text/plain": "tactic ..."})]),
+        new_code_cell("print(n_docs); warnings.warn('x')", outputs=[
+            new_output("stream", name="stdout", text="文书数 12\n"),
+            new_output("stream", name="stderr", text="UserWarning: noisy log line\n")]),
+        new_markdown_cell("## 发现 Findings\n\n- 催收手段以电话为主。"),
+    ])
+
+
+def _facts() -> dict:
+    return {
+        "n_files": 1, "n_documents": 3, "n_duplicates": 1, "n_sentences": 10, "n_mentions": 5, "n_flags": 2,
+        "n_errors": 0, "checksum": report.raw_checksum(["ab" * 32]), "date_of_data": "not recorded",
+        "documents": pd.DataFrame({"doc": ["handmade_doc"], "source": ["a.txt"], "title": ["催收话术"],
+                                   "n_chars": [10], "duplicate_of": [None]}),
+        "edits": pd.DataFrame({"kind": ["spin"], "edits": [3], "rules": ["德律风→电话"]}),
+        "stages": pd.DataFrame({"stage": ["S1"], "sentences": [3]}),
+        "modalities": pd.DataFrame({"modality": ["prescribed"], "mentions": [3]}),
+        "stances": pd.DataFrame({"rule": ["R06"], "stance": ["acknowledged"], "sentences": [1]}),
+        "codebook": pd.DataFrame({"tactic": ["T01"], "name_zh": ["提醒"], "weight": [1]}),
+        "errors": pd.DataFrame(),
+    }
+
+
+@pytest.fixture(scope="session")
+def handmade_report(tmp_path_factory):
+    """A report page assembled from a handmade executed notebook (no pipeline needed)."""
+    page = report.assemble([("03_tactics.ipynb", _notebook(_png_with_chinese()))], _facts(), paths.LEXICONS,
+                           "corpus/raw", "python -m helpers report", "2026-01-01 00:00 UTC")
+    path = tmp_path_factory.mktemp("handmade") / "study.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- provenance
+
+def test_raw_checksum_is_order_free_and_content_sensitive():
+    a, b = "a" * 64, "b" * 64
+    assert report.raw_checksum([a, b]) == report.raw_checksum([b, a])
+    assert report.raw_checksum([a, b]) != report.raw_checksum([a, a])
+    assert report.raw_checksum([a]) != report.raw_checksum([a, a])
+    assert re.fullmatch(r"[0-9a-f]{64}", report.raw_checksum([]))
+
+
+def test_package_versions_and_paths_are_clone_independent(tmp_path):
+    versions = report.package_versions().set_index("package")["version"]
+    assert versions["pandas"] == pd.__version__ and versions["python"].startswith("3.")
+    assert report.display_path(paths.RAW) == "corpus/raw"
+    assert report.display_path(tmp_path) == tmp_path.resolve().as_posix()
+    command = report.build_command(paths.RAW, paths.REPORTS, paths.LEXICONS, 7)
+    assert command == ("python -m helpers report --corpus corpus/raw --out reports "
+                       "--lexicons corpus/lexicons --seed 7")
+
+
+# --------------------------------------------------------------------------- notebook → HTML
+
+def test_notebook_section_keeps_narrative_tables_figures_and_drops_code():
+    counter = report.Counter()
+    section = report.notebook_section(_notebook(_png_with_chinese()), "03_tactics.ipynb", counter)
+    html = section.html
+    assert section.title == "03 Tactics: 催收文本规定了哪些手段？"
+    assert "Which tactics do the texts prescribe?" in html and "催收手段以电话为主" in html
+    for code in ("plot_tactics", "groupby", "print(n_docs)", "secret_parameter_value", "noisy log line"):
+        assert code not in html, f"code or hidden output leaked: {code}"
+    assert "文书数 12" in html  # stdout of a visible cell stays
+    assert '<img src="data:image/png;base64,' in html
+    assert "<b>Figure 1.</b> 联系第三方是最常见的施压手段。" in html  # caption: the reading sentence after it
+    assert "<b>Table 1.</b> 每种手段的提及次数。" in html  # caption: the cell's metadata
+    assert section.subsections == [(f"{section.anchor}-1", "发现 Findings")]
+    assert f'<h3 id="{section.anchor}-1">' in html
+    assert [(k, n) for k, n, _, _ in counter.captions] == [("Figure", 1), ("Table", 1)]
+
+
+def test_external_fetches_flags_network_loads_but_not_links():
+    assert report.external_fetches('<script src="https://cdn.example/require.js"></script>')
+    assert report.external_fetches('<link rel="stylesheet" href="//fonts.example/css">')
+    assert report.external_fetches("<style>@font-face{src:url('https://x/f.woff')}</style>")
+    assert report.external_fetches('<img src="http://x/a.png">')
+    assert not report.external_fetches('<a href="https://flk.npc.gov.cn/">source</a>')
+    assert not report.external_fetches('<img src="data:image/png;base64,AAAA">')
+
+
+def test_font_subset_covers_the_text_only_and_is_byte_stable():
+    from fontTools.ttLib import TTFont
+
+    first, second = report.subset_font("催收话术：电话"), report.subset_font("电话催收话术：")
+    assert first == second, "subset depends on character order or the clock"
+    assert first[:4] == b"wOFF"
+    cmap = TTFont(io.BytesIO(first)).getBestCmap()
+    assert {ord(c) for c in "催收话术电话：Aa1"} <= set(cmap)
+    assert ord("龘") not in cmap and len(first) < 200_000
+
+
+def test_assembled_page_is_self_contained_and_complete(handmade_report):
+    html = handmade_report.read_text(encoding="utf-8")
+    assert not report.external_fetches(html)
+    assert "<script" not in html.lower()
+    assert "@font-face" in html and "data:font/woff;base64," in html
+    for heading in ("Contents", "Methods", "Validation", "Limitations", "Ethics", "Appendix A. Documents",
+                    "Appendix B. Codebook", "Appendix C. Rule table"):
+        assert heading in html
+    assert "not establish crimes" in html and "practices, not persons" in html
+    assert "handmade_doc" in html and "德律风→电话" in html
+    assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", html)) == 1, "one timestamp, in one place"
+    assert report.without_timestamp(html).count('<span class="build-time"></span>') == 1
+
+
+def test_assembly_is_deterministic_apart_from_the_marked_timestamp():
+    nb = _notebook(_png_with_chinese())
+    pages = [report.assemble([("03_tactics.ipynb", nb)], _facts(), paths.LEXICONS, "corpus/raw", "cmd", when)
+             for when in ("2026-01-01 00:00 UTC", "2027-02-02 11:11 UTC")]
+    assert pages[0] != pages[1]
+    assert report.without_timestamp(pages[0]) == report.without_timestamp(pages[1])
+
+
+# --------------------------------------------------------------------------- papermill
+
+def test_execute_notebooks_injects_parameters_without_progress_in_outputs(tmp_path):
+    nb = new_notebook(cells=[
+        new_code_cell("CORPUS = 'default'\nSEED = 0", metadata={"tags": ["parameters"]}),
+        new_code_cell("import os\nprint(CORPUS, SEED, os.path.basename(os.getcwd()))"),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nb, str(folder / "01_tiny.ipynb"))
+    [done] = report.execute_notebooks(report.study_notebooks(folder), tmp_path / "executed",
+                                      {"CORPUS": "other/corpus", "SEED": 7}, cwd=folder, progress=False)
+    outputs = nbformat.read(str(done), as_version=4).cells[-1].outputs
+    text = "".join(o.get("text", "") for o in outputs)
+    assert text.strip() == "other/corpus 7 nbs"
+    assert "it/s" not in text and "Executing" not in text
+
+    broken = new_notebook(cells=[new_code_cell("raise ValueError('bad corpus')")], metadata=nb.metadata)
+    nbformat.write(broken, str(folder / "02_broken.ipynb"))
+    with pytest.raises(RuntimeError, match=r"02_broken\.ipynb failed \(ValueError: bad corpus\)"):
+        report.execute_notebooks([folder / "02_broken.ipynb"], tmp_path / "executed", {}, progress=False)
+
+
+# --------------------------------------------------------------------------- headless browser
+
+def _assert_embedded_font(check: dict) -> None:
+    assert check["fonts"], "no element with Chinese text was sampled"
+    for sample in check["fonts"]:
+        used = [f for f in sample["fonts"] if f["glyphCount"]]
+        assert used and all(f["isCustomFont"] and f["familyName"] == "Noto Sans SC" for f in used), sample
+
+
+def _assert_offline(check: dict) -> None:
+    assert check["failed"] == []
+    assert all(u.startswith(("file:", "data:")) for u in check["requests"]), check["requests"]
+
+
+def test_browser_renders_chinese_with_the_embedded_font(handmade_report, chromium_path):
+    check = report.browser_check(handmade_report, chromium_path)
+    _assert_offline(check)
+    assert ("StudyCJK", "loaded") in check["font_faces"]
+    assert {s["selector"] for s in check["fonts"]} >= {"h1", "h2", "p", "td", "figcaption"}
+    _assert_embedded_font(check)
+
+
+def test_browser_check_sees_fallback_fonts_and_failed_loads(handmade_report, chromium_path, tmp_path):
+    """The checks can fail: without the @font-face Chromium draws with a system font; a missing file fails."""
+    html = handmade_report.read_text(encoding="utf-8")
+    stripped = re.sub(r"@font-face \{.*?\}", "", html, count=1, flags=re.S)
+    stripped = stripped.replace("</body>", '<img src="missing.png" alt="x"></body>')
+    page = tmp_path / "no_font.html"
+    page.write_text(stripped, encoding="utf-8")
+    check = report.browser_check(page, chromium_path)
+    assert [f["url"].rsplit("/", 1)[-1] for f in check["failed"]] == ["missing.png"]
+    used = [f for s in check["fonts"] for f in s["fonts"]]
+    assert used and not any(f["isCustomFont"] for f in used)
+
+
+# --------------------------------------------------------------------------- full builds (need the pipeline)
+
+@pytest.fixture(scope="session")
+def seed_report(tmp_path_factory):
+    """The real report on the bundled corpus, built once per test session."""
+    if PIPELINE_MISSING:
+        pytest.skip(PIPELINE_MISSING)
+    out = tmp_path_factory.mktemp("seed_report")
+    return report.build_report(corpus=paths.RAW, out=out, lexicons=paths.LEXICONS, progress=False)
+
+
+@needs_pipeline
+def test_seed_report_states_provenance_and_has_every_notebook(seed_report):
+    html = seed_report.read_text(encoding="utf-8")
+    manifest = list(csv.DictReader((paths.RAW / "MANIFEST.csv").open(encoding="utf-8")))
+    assert f"sha256:{report.raw_checksum(r['sha256'] for r in manifest)}" in html
+    assert "python -m helpers report --corpus corpus/raw" in html
+    executed = sorted(p.name for p in (seed_report.parent / "executed").glob("*.ipynb"))
+    assert executed == [p.name for p in report.study_notebooks()]
+    for name in executed:
+        assert f"<code>{name}</code>" in html
+    assert not report.external_fetches(html) and "<script" not in html.lower()
+    assert "study_tables(" not in html, "a code cell leaked into the report"
+
+
+@needs_pipeline
+def test_seed_report_loads_offline_in_chromium(seed_report, chromium_path):
+    check = report.browser_check(seed_report, chromium_path)
+    _assert_offline(check)
+    _assert_embedded_font(check)
+
+
+@needs_pipeline
+def test_report_runs_on_another_corpus_and_names_its_documents(tmp_path):
+    corpus = tmp_path / "texts"
+    corpus.mkdir()
+    texts = {
+        "collection_script": "催收话术\n您好，您的账单已逾期3天，请今天下午五点前还款，否则我们将联系您的家人和单位领导。",
+        "debtor_complaint": "投诉信\n催收员每天打几十个电话，还给我父母发短信说我是老赖，威胁要上门。",
+        "collection_rule": "催收管理规定\n催收人员不得辱骂债务人，严禁在晚上十点后致电，不得联系与债务无关的第三人。",
+    }
+    for stem, text in texts.items():
+        (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
+    html = report.build_report(corpus=corpus, out=tmp_path / "out", lexicons=paths.LEXICONS,
+                               progress=False).read_text(encoding="utf-8")
+    for stem in texts:
+        assert stem in html, f"report does not name document {stem}"
+    assert "000_596d8518cc043797" not in html, "seed corpus leaked into another corpus's report"
+    assert re.search(r"<th>Files read</th><td>3\b", html)
+
+
+def test_print_pdf_embeds_the_report_font(handmade_report, chromium_path, tmp_path):
+    pdf = report.print_pdf(handmade_report, tmp_path / "study.pdf", chromium_path)
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-" and b"NotoSansSC" in data

@@ -1,0 +1,139 @@
+"""Cue matching, overlap and boundary policy, offsets and contexts of code_sentences."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from helpers.codebook import load_codebook
+from helpers.tactics import MENTION_COLUMNS, Hit, code_sentences, find_mentions, resolve_overlaps
+
+CODEBOOK = load_codebook()
+
+
+def frame(doc_texts: dict[str, str], shift: dict[str, int] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Sentences of handmade documents, split on 。！？；, with clean offsets (and raw = clean + shift)."""
+    rows = []
+    for doc, text in doc_texts.items():
+        for n, m in enumerate(re.finditer(r"[^。！？；\n]+[。！？；]?", text)):
+            s = m.group(0).strip()
+            start = m.start() + m.group(0).index(s)
+            raw0 = (shift or {}).get(doc, 0)
+            rows.append({"doc": doc, "sent": n, "para": 0, "start": start, "end": start + len(s),
+                         "raw_start": start + raw0, "raw_end": start + len(s) + raw0, "text": s})
+    return pd.DataFrame(rows), doc_texts
+
+
+def test_columns_offsets_weights_and_sorting():
+    docs = {"b": "先联系家人，再上门。禁止辱骂客户。", "a": "每天不同时段跟催。"}
+    sentences, texts = frame(docs, shift={"b": 7})
+    out = code_sentences(sentences, CODEBOOK)
+    assert list(out.columns) == MENTION_COLUMNS
+    assert list(out["doc"].unique()) == ["b", "a"]  # documents keep reading order
+    assert out.equals(out.sort_values(["sent", "start", "tactic"]).pipe(
+        lambda d: d.assign(_o=d["doc"].map({"b": 0, "a": 1})).sort_values(["_o", "sent", "start", "tactic"]).drop(columns="_o")))
+    for r in out.itertuples():
+        assert texts[r.doc][r.start:r.end] == r.cue or r.cue.count("~") == 1
+        assert r.weight == CODEBOOK.weights[r.tactic]
+    b = out[out["doc"] == "b"]
+    assert set(zip(b.tactic, b.modality)) == {("T07", "prescribed"), ("T09", "prescribed"), ("T12", "prohibited")}
+    assert (b["raw_start"] == b["start"] + 7).all()  # equal raw/clean lengths: aligned fallback
+
+
+def test_raw_offsets_are_missing_when_the_sentence_was_edited():
+    sentences, _ = frame({"d": "先联系家人。"})
+    sentences.loc[0, "raw_end"] += 3  # raw span longer than clean: an edit inside
+    out = code_sentences(sentences, CODEBOOK)
+    assert out["raw_start"].isna().all() and str(out["raw_start"].dtype) == "Int64"
+
+
+def test_empty_input_gives_empty_table_with_columns():
+    empty = pd.DataFrame(columns=["doc", "sent", "start", "end", "raw_start", "raw_end", "text"])
+    out = code_sentences(empty, CODEBOOK)
+    assert list(out.columns) == MENTION_COLUMNS and out.empty
+
+
+def test_overlap_policy_longest_within_tactic_and_free_across_tactics():
+    hits = [Hit("T07", "literal", "通讯录", 1, 4), Hit("T07", "literal", "爆通讯录", 0, 4),
+            Hit("T12", "literal", "施压", 2, 4), Hit("T07", "literal", "家人", 6, 8)]
+    kept = resolve_overlaps(hits)
+    assert [(h.tactic, h.cue) for h in kept] == [("T07", "爆通讯录"), ("T12", "施压"), ("T07", "家人")]
+
+
+def test_block_list_is_the_token_boundary_policy():
+    assert not any(m["tactic"] == "T09" for m in find_mentions("她对上门的顾客满脸堆笑", CODEBOOK))
+    assert any(m["tactic"] == "T09" for m in find_mentions("催收员上门了", CODEBOOK))
+    assert not any(m["tactic"] == "T12" for m in find_mentions("工人生活压力大", CODEBOOK))
+    assert not any(m["tactic"] == "T07" for m in find_mentions("家人们，今天聊聊催收", CODEBOOK))
+
+
+def test_ascii_cues_need_ascii_boundaries():
+    assert any(m["cue"] == "114" for m in find_mentions("可通过114查询电话", CODEBOOK))
+    assert not any(m["cue"] == "114" for m in find_mentions("订单号11456已处理", CODEBOOK))
+
+
+def test_proximity_rule_either_order_and_distance():
+    near = [m for m in find_mentions("催收员打电话给他的同事", CODEBOOK) if m["tactic"] == "T07"]
+    assert near and "~" in near[0]["cue"]
+    assert not any(m["tactic"] == "T07" for m in find_mentions("同事们周末一起去爬山，回来后联系", CODEBOOK))
+
+
+def test_prohibiting_list_heading_governs_the_items_below():
+    docs = {"m": "文明催收七条禁令：1、辱骂客户。2、在客户家门口张贴欠款信息。3、凌晨打电话轰炸。"
+                 "催收技巧如下：1、先联系家人。"}
+    sentences, _ = frame(docs)
+    out = code_sentences(sentences, CODEBOOK)
+    got = {(r.tactic, r.modality) for r in out.itertuples()}
+    assert ("T12", "prohibited") in got and ("T11", "prohibited") in got and ("T08", "prohibited") in got
+    assert ("T07", "prescribed") in got
+
+
+def test_numbered_prohibiting_item_governs_its_follow_on_sentences():
+    docs = {"m": "3、禁止拘禁。在催收过程中，有一些人的做法是将客户扣留。4、要增加保险、上门需2人以上。"}
+    sentences, _ = frame(docs)
+    out = code_sentences(sentences, CODEBOOK)
+    assert out.loc[out["cue"] == "扣留", "modality"].tolist() == ["prohibited"]
+    assert out.loc[out["tactic"] == "T09", "modality"].tolist() == ["prescribed"]
+
+
+def test_narrative_documents_default_to_reported():
+    docs = {"news": "据报道，某公司员工冒充律师催收。该员工天天打电话给借款人的同事。法院认为其行为构成寻衅滋事罪。"}
+    sentences, _ = frame(docs)
+    out = code_sentences(sentences, CODEBOOK)
+    assert set(out["modality"]) == {"reported"}
+    assert {"T10", "T07"} <= set(out["tactic"])
+
+
+@pytest.mark.parametrize("text, tactic", [
+    ("催收公司把我的通讯录全打了一遍", "T07"),
+    ("他们冒充公检法人员，说我涉嫌诈骗", "T10"),
+    ("一天打了几十个电话，半夜还在打", "T08"),
+    ("扬言要去我单位闹，还要上门", "T09"),
+    ("逾期会上征信，以后贷不了款", "T02"),
+    ("催收员把我的照片发到了微信群里", "T11"),
+])
+def test_generalises_to_complaint_wording(text, tactic):
+    assert tactic in {m["tactic"] for m in find_mentions(text, CODEBOOK)}
+
+
+def test_views_over_mentions():
+    from helpers.tactics import cooccurrence, drop_duplicate_documents, modality_counts, tactic_by_document, typical_quotes
+    docs = {"a": "先联系家人，给其施压。禁止辱骂客户。每天不同时段跟催。", "b": "先联系家人，给其施压。"}
+    sentences, _ = frame(docs)
+    documents = pd.DataFrame({"doc": ["a", "b"], "duplicate_of": [None, "a"]})
+    mentions = code_sentences(sentences, CODEBOOK)
+    kept = drop_duplicate_documents(mentions, documents)
+    assert set(kept["doc"]) == {"a"}
+    counts = modality_counts(kept, CODEBOOK.tactics)
+    assert list(counts.columns) == ["prescribed", "prohibited", "reported"] and len(counts) == 15
+    assert counts.loc["T12", "prohibited"] == 1 and counts.loc["T12", "prescribed"] == 1
+    by_doc = tactic_by_document(mentions, documents, CODEBOOK.tactics)
+    assert by_doc.loc["T07", "a"] == 1 and by_doc.loc["T07", "b"] == 1
+    co = cooccurrence(kept, CODEBOOK.tactics)
+    assert (co.values == co.values.T).all() and co.loc["T07", "T12"] == 1 and co.loc["T12", "T12"] == 2
+    from helpers.tactics import top_pairs
+    assert top_pairs(co).iloc[0].tolist()[:2] in (["T07", "T12"], ["T07", "T08"], ["T08", "T12"])
+    quotes = typical_quotes(mentions, sentences, n=2)
+    t07 = quotes[quotes["tactic"] == "T07"]
+    assert list(t07["rank"]) == [1, 2] and set(t07["doc"]) == {"a", "b"}  # one quote per document first

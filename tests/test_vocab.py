@@ -1,0 +1,213 @@
+"""helpers.vocab: frequency, keyness, collocations, KWIC and keywords on handmade tables."""
+from __future__ import annotations
+
+import importlib.util
+import re
+
+import jieba
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency
+
+from helpers import paths
+from helpers import segment as S
+from helpers import vocab as V
+
+HAS_CLEAN = importlib.util.find_spec("helpers.clean") is not None
+
+
+def toks(*sentences: tuple[str, int, list[str]]) -> pd.DataFrame:
+    """A token table from (doc, sent, tokens) triples, offsets consecutive within a sentence."""
+    rows = []
+    for doc, sent, words in sentences:
+        pos = 0
+        for w in words:
+            rows.append({"doc": doc, "sent": sent, "token": w, "start": pos, "end": pos + len(w)})
+            pos += len(w)
+    return pd.DataFrame(rows)
+
+
+def g2_reference(table) -> float:
+    return chi2_contingency(np.asarray(table, dtype=float), correction=False, lambda_="log-likelihood")[0]
+
+
+# --------------------------------------------------------------------------- stopwords
+
+def test_stopwords_keep_modality_and_repayment_words():
+    stop = V.stopword_set(True)
+    assert {"的", "了", "我们", "这个"} <= stop
+    kept = {"不", "没有", "不要", "不得", "禁止", "严禁", "应", "要", "需", "可以", "必须", "务必", "还", "催收"}
+    assert not kept & stop
+
+
+def test_no_codebook_modality_cue_is_a_stopword():
+    codebook = pytest.importorskip("helpers.codebook").load_codebook()
+    plain = {cue for name, cues in codebook.modality.items() if name != "block"
+             for cue in cues if re.fullmatch(r"[\u4e00-\u9fff]+", cue)}
+    assert len(plain) > 10
+    assert sorted(plain & V.stopword_set(True)) == []
+
+
+def test_stopword_argument_forms():
+    assert V.stopword_set(False) == frozenset() == V.stopword_set(None)
+    assert V.stopword_set(["催收"]) == frozenset({"催收"})
+
+
+# --------------------------------------------------------------------------- frequency
+
+def test_term_frequency_drops_punctuation_numbers_and_stopwords():
+    t = toks(("a", 0, ["催收", "的", "电话", "，", "2", "催收", "。"]), ("b", 0, ["电话", "催收", "M1"]))
+    tf = V.term_frequency(t)
+    assert tf[["term", "n", "docs", "rank"]].values.tolist() == [
+        ["催收", 3, 2, 1], ["电话", 2, 2, 2], ["M1", 1, 1, 3]]
+    assert tf["share"].sum() == pytest.approx(1.0)
+    assert "的" in set(V.term_frequency(t, stopwords=False)["term"])
+
+
+def test_term_frequency_by_group_sorts_ties_by_term():
+    t = toks(("a", 0, ["家人", "电话", "施压"]), ("b", 0, ["电话", "电话"]))
+    tf = V.term_frequency(t, by="doc")
+    assert tf[["doc", "term", "n", "rank"]].values.tolist() == [
+        ["a", "家人", 1, 1], ["a", "施压", 1, 2], ["a", "电话", 1, 3], ["b", "电话", 2, 1]]
+    assert tf.groupby("doc")["share"].sum().tolist() == pytest.approx([1.0, 1.0])
+
+
+# --------------------------------------------------------------------------- keyness
+
+@pytest.fixture()
+def two_groups() -> pd.DataFrame:
+    return toks(("t", 0, ["施压"] * 8 + ["客户"] * 10 + ["电话"] * 2),
+                ("r", 0, ["施压"] * 1 + ["客户"] * 12 + ["电话"] * 7 + ["还款"] * 5))
+
+
+def test_keyness_g2_matches_scipy_and_is_signed(two_groups):
+    k = V.keyness(two_groups, ["t"], min_count=1).set_index("term")
+    n_t, n_r = 20, 25
+    for term in ("施压", "电话", "客户", "还款"):
+        a, b = k.at[term, "n_target"], k.at[term, "n_reference"]
+        expected = g2_reference([[a, b], [n_t - a, n_r - b]])
+        assert abs(k.at[term, "G2"]) == pytest.approx(expected)
+        assert np.sign(k.at[term, "G2"]) == np.sign(a / n_t - b / n_r)
+    assert k.index[0] == "施压" and k.index[-1] == "还款"
+
+
+def test_keyness_log_odds_follows_monroe_with_pooled_prior(two_groups):
+    k = V.keyness(two_groups, ["t"], min_count=1).set_index("term")
+    alpha = {"施压": 9, "客户": 22, "电话": 9, "还款": 5}  # pooled counts, alpha0 = 45
+    a, b, al, a0 = 8, 1, alpha["施压"], 45
+    delta = np.log((a + al) / (20 + a0 - a - al)) - np.log((b + al) / (25 + a0 - b - al))
+    assert k.at["施压", "log_odds"] == pytest.approx(delta)
+    assert k.at["施压", "z"] == pytest.approx(delta / np.sqrt(1 / (a + al) + 1 / (b + al)))
+    assert k.at["还款", "log_ratio"] == pytest.approx(np.log2(0.5 / 20) - np.log2(5 / 25))
+
+
+def test_keyness_is_antisymmetric_and_accepts_masks(two_groups):
+    by_docs = V.keyness(two_groups, ["t"], min_count=1).set_index("term")
+    mask = (two_groups["doc"] == "r").to_numpy()
+    swapped = V.keyness(two_groups, mask, min_count=1).set_index("term").loc[by_docs.index]
+    np.testing.assert_allclose(swapped["G2"], -by_docs["G2"])
+    np.testing.assert_allclose(swapped["z"], -by_docs["z"])
+    with pytest.raises(ValueError, match="overlap"):
+        V.keyness(two_groups, ["t"], reference=["t", "r"])
+    with pytest.raises(TypeError):
+        V.keyness(two_groups, "t")
+
+
+def test_keyness_min_count_and_background_prior(two_groups):
+    assert "还款" not in set(V.keyness(two_groups, ["t"], min_count=6)["term"])
+    flat = pd.Series(1.0, index=["施压", "客户", "电话", "还款"])
+    k = V.keyness(two_groups, ["t"], min_count=1, prior=flat, prior_size=4).set_index("term")
+    a, b, al, a0 = 8, 1, 1.0, 4
+    delta = np.log((a + al) / (20 + a0 - a - al)) - np.log((b + al) / (25 + a0 - b - al))
+    assert k.at["施压", "log_odds"] == pytest.approx(delta)
+
+
+# --------------------------------------------------------------------------- collocations
+
+def test_collocations_respect_sentences_and_punctuation():
+    t = toks(("a", 0, ["恶毒", "短信", "，", "恶毒", "短信"]),
+             ("a", 1, ["恶毒", "短信", "催收"]),
+             ("b", 0, ["催收", "恶毒"]))
+    c = V.collocations(t, min_count=1, stopwords=False).set_index(["w1", "w2"])
+    # word pairs: 恶毒短信 ×3, 短信催收, 催收恶毒 (短信，恶毒 and the sentence junction do not count)
+    assert c["n"].to_dict() == {("恶毒", "短信"): 3, ("短信", "催收"): 1, ("催收", "恶毒"): 1}
+    n = 5
+    assert c.at[("恶毒", "短信"), "pmi"] == pytest.approx(np.log2(3 * n / (3 * 3)))
+    assert c.at[("恶毒", "短信"), "G2"] == pytest.approx(g2_reference([[3, 0], [0, 2]]))
+    assert V.collocations(t, min_count=2)[["w1", "w2"]].values.tolist() == [["恶毒", "短信"]]
+
+
+def test_collocations_drop_stopword_pairs_and_handle_empty():
+    t = toks(("a", 0, ["联系", "的", "家人", "联系", "的", "家人"]))
+    assert V.collocations(t, min_count=1)[["w1", "w2", "n"]].values.tolist() == [["家人", "联系", 1]]
+    assert len(V.collocations(t, min_count=1, stopwords=False)) == 3
+    assert list(V.collocations(toks(("a", 0, ["。"])), min_count=1).columns) == ["w1", "w2", "n", "n_w1", "n_w2", "pmi", "G2"]
+
+
+# --------------------------------------------------------------------------- kwic
+
+def test_kwic_on_sentences_gives_offsets_context_and_raw_start():
+    documents = pd.DataFrame({"doc": ["d"], "text": ["先联系家人。\n再打电话给家人施压。"], "raw_start": [40]})
+    sents = S.split_sentences(documents)
+    hits = V.kwic(sents, "家人", window=3, documents=documents)
+    assert hits[["sent", "start", "end", "raw_start", "left", "match", "right"]].values.tolist() == [
+        [0, 3, 5, 43, "先联系", "家人", "。⏎再"],
+        [1, 12, 14, 52, "电话给", "家人", "施压。"],
+    ]
+    text = documents.at[0, "text"]
+    assert all(text[s:e] == m for s, e, m in zip(hits["start"], hits["end"], hits["match"]))
+    alone = V.kwic(sents, "家人", window=3)  # context from the sentence only
+    assert alone["right"].tolist() == ["。", "施压。"]
+
+
+def test_kwic_regex_on_documents_and_no_match():
+    documents = pd.DataFrame({"doc": ["d", "e"], "text": ["M1逾期, M3+逾期", "无"], "raw_start": [0, 100]})
+    hits = V.kwic(documents, r"M\d\+?", regex=True, window=2)
+    assert hits[["doc", "start", "match", "right"]].values.tolist() == [["d", 0, "M1", "逾期"], ["d", 6, "M3+", "逾期"]]
+    assert "sent" not in hits.columns
+    assert V.kwic(documents, "家人").empty
+
+
+@pytest.mark.skipif(not HAS_CLEAN, reason="needs helpers.clean")
+def test_kwic_raw_offsets_go_through_the_audit_trail():
+    from helpers.clean import clean_corpus
+    from helpers.corpus import load_corpus
+
+    docs, _ = load_corpus(paths.RAW / "000_596d8518cc043797.txt")
+    documents, edits = clean_corpus(docs)
+    raw = docs["raw"].iat[0]
+    sents = S.split_sentences(documents, edits)
+    hits = V.kwic(sents, "施压", documents=documents, edits=edits)
+    assert len(hits) > 10
+    assert all(raw[r:r + 2] == "施压" for r in hits["raw_start"])
+    hits = V.kwic(sents, "电话", documents=documents, edits=edits)  # many were spun as 德律风 in the raw
+    spun = [raw[r:r + 3] for r in hits["raw_start"] if raw[r:r + 2] != "电话"]
+    assert spun and set(spun) == {"德律风"}
+    with pytest.raises(ValueError, match="documents"):
+        V.kwic(sents, "电话", edits=edits)
+
+
+# --------------------------------------------------------------------------- keywords
+
+DOCS = pd.DataFrame({"doc": ["x", "y"], "text": [
+    "催收员外访时要录音。外访前先查询征信，外访后整理录音。催收员不得辱骂客户。",
+    "逾期客户的家人接到催收电话。催收公司反复拨打电话，家人不堪其扰，电话一天几十个。",
+]})
+
+
+@pytest.mark.parametrize("method", ["tfidf", "textrank"])
+def test_keywords_are_domain_terms_and_deterministic(method):
+    kw = V.keywords(DOCS, method=method, topk=3)
+    assert kw.columns.tolist() == ["doc", "rank", "term", "weight"]
+    assert kw.groupby("doc")["rank"].apply(list).to_dict() == {"x": [1, 2, 3], "y": [1, 2, 3]}
+    assert "外访" in set(kw.loc[kw["doc"] == "x", "term"]) and "电话" in set(kw.loc[kw["doc"] == "y", "term"])
+    assert (kw.groupby("doc")["weight"].diff().dropna() <= 0).all()
+    pd.testing.assert_frame_equal(kw, V.keywords(DOCS, method=method, topk=3))
+
+
+def test_keywords_leave_the_global_tokenizer_alone():
+    V.keywords(DOCS, method="tfidf", topk=2, backend="rjieba")
+    assert not jieba.dt.initialized or "外访" not in jieba.dt.FREQ
+    with pytest.raises(ValueError, match="method"):
+        V.keywords(DOCS, method="lda")
