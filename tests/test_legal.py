@@ -282,3 +282,17 @@ def test_plots_return_figures(rules):
                 legal.plot_compliance_gap(legal.compliance_gap(flags), labels)):
         assert fig.axes
         matplotlib.pyplot.close(fig)
+
+
+def test_lead_source_follows_stated_top_tier(rules):
+    lead = legal.lead_sources(rules)
+    assert lead.loc["R12", "severity"] == "self-regulatory"  # not the conditional 治安 row
+    assert lead.loc["R06", "severity"] == "regulatory"
+    assert lead.loc["R02", "severity"] == "criminal"
+
+
+def test_excerpt_centres_on_evidence():
+    text = "甲" * 100 + "拨打高频率电话" + "乙" * 100
+    cut = legal.excerpt(text, 100, 7, 40)
+    assert "拨打高频率电话" in cut and cut.startswith("…") and cut.endswith("…")
+    assert legal.excerpt("短句。", 0, 2, 40) == "短句。"

@@ -54,15 +54,19 @@ def _notebook(png: str) -> nbformat.NotebookNode:
         new_markdown_cell("# 03 Tactics: 催收文本规定了哪些手段？\n\nWhich tactics do the texts prescribe?"),
         new_code_cell("CORPUS = 'secret_parameter_value'", metadata={"tags": ["parameters"]},
                       outputs=[new_output("stream", name="stdout", text="secret_parameter_value\n")]),
+        new_markdown_cell("## 手段频次\n\n联系第三方是最常见的施压手段。其余手段较少。"),
         new_code_cell("fig = plot_tactics(mentions)", outputs=[new_output(
             "display_data", data={"image/png": png, "text/plain": "<Figure size 300x200 with 1 Axes>"})]),
-        new_markdown_cell("联系第三方是最常见的施压手段。其余手段较少。"),
+        new_markdown_cell("**Reading.** 电话最多。"),
         new_code_cell("tables['mentions'].groupby('tactic').size()", metadata={"caption": "每种手段的提及次数。"},
                       outputs=[new_output("execute_result", execution_count=3,
                                           data={"text/html": table.to_html(), "text/plain": "tactic ..."})]),
-        new_code_cell("print(n_docs); warnings.warn('x')", outputs=[
+        new_code_cell("print(n_docs); warnings.warn('x'); df", outputs=[
             new_output("stream", name="stdout", text="文书数 12\n"),
-            new_output("stream", name="stderr", text="UserWarning: noisy log line\n")]),
+            new_output("stream", name="stderr", text="UserWarning: noisy log line\n"),
+            new_output("execute_result", execution_count=4, data={
+                "text/html": "<style scoped>.dataframe thead th {text-align: right;}</style>" + table.to_html(),
+                "text/plain": "df"})]),
         new_markdown_cell("## 发现 Findings\n\n- 催收手段以电话为主。"),
     ])
 
@@ -124,11 +128,12 @@ def test_notebook_section_keeps_narrative_tables_figures_and_drops_code():
         assert code not in html, f"code or hidden output leaked: {code}"
     assert "文书数 12" in html  # stdout of a visible cell stays
     assert '<img src="data:image/png;base64,' in html
-    assert "<b>Figure 1.</b> 联系第三方是最常见的施压手段。" in html  # caption: the reading sentence after it
+    assert "<b>Figure 1.</b> 手段频次 — 联系第三方是最常见的施压手段。</figcaption>" in html  # heading + lead
     assert "<b>Table 1.</b> 每种手段的提及次数。" in html  # caption: the cell's metadata
-    assert section.subsections == [(f"{section.anchor}-1", "发现 Findings")]
-    assert f'<h3 id="{section.anchor}-1">' in html
-    assert [(k, n) for k, n, _, _ in counter.captions] == [("Figure", 1), ("Table", 1)]
+    assert "<b>Table 2.</b> 手段频次 — 电话最多。" in html  # nearest text, bold label dropped
+    assert section.subsections == [(f"{section.anchor}-1", "手段频次"), (f"{section.anchor}-2", "发现 Findings")]
+    assert f'<h3 id="{section.anchor}-2">' in html
+    assert [(k, n) for k, n, _, _ in counter.captions] == [("Figure", 1), ("Table", 1), ("Table", 2)]
 
 
 def test_external_fetches_flags_network_loads_but_not_links():

@@ -1183,7 +1183,10 @@ def repair_examples(documents: pd.DataFrame, edits: pd.DataFrame, per_kind: int 
     raw_cache: dict[str, str] = {}
     rows = []
     for kind in [k for k in EDIT_KINDS if k in set(edits["kind"])]:
-        for e in edits[edits["kind"] == kind].head(per_kind).itertuples(index=False):
+        of_kind = edits[edits["kind"] == kind]
+        picks = of_kind.drop_duplicates("rule").head(per_kind)  # distinct rules first, then fill in order
+        picks = of_kind.loc[sorted(set(picks.index) | set(of_kind.index[:max(0, per_kind - len(picks))]))]
+        for e in picks.head(per_kind).itertuples(index=False):
             src = sources.get(e.doc, e.doc)
             if src not in raw_cache:
                 raw_cache[src] = rebuild_source(documents, edits, src)

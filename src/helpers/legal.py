@@ -109,6 +109,7 @@ def load_rules(path: str | Path | None = None) -> pd.DataFrame:
     full = load_indicators(ind_path).full_text_read
     rules = rules.copy()
     rules.attrs["indicators"] = str(ind_path) if ind_path else None
+    rules.attrs["top_tier"] = load_indicators(ind_path).top_tier
     rules["verification"] = [verification_tag(r, full) for _, r in rules.iterrows()]
     rules["tier_rank"] = rules.severity.map({t: i for i, t in enumerate(TIERS)}).astype(int)
     return rules
@@ -127,26 +128,41 @@ def quote_for_display(row) -> str:
 def rule_summary(rules: pd.DataFrame) -> pd.DataFrame:
     """One row per rule: names, top tier, number of sources, its lead source and the US analog.
 
-    The lead source is the most severe tier's best-verified row (V before S, P, U).
+    ``top_tier`` is legal.md's (red_line_indicators.yaml ``top_tier``), ``max_row_tier`` the
+    most severe row of the table; the lead source is the most severe row's best-verified
+    source (V before S, P, U).
     """
     lead = lead_sources(rules)
+    stated = rules.attrs.get("top_tier") or load_indicators().top_tier
     out = []
     for rid, g in rules.groupby("rule_id", sort=True):
         row = lead.loc[rid]
+        max_tier = TIERS[int(g.tier_rank.min())]
         out.append({
             "rule": rid, "name_zh": g.name_zh.iloc[0], "name_en": g.name_en.iloc[0],
-            "top_tier": TIERS[int(g.tier_rank.min())], "n_sources": len(g),
+            "top_tier": stated.get(rid, max_tier), "max_row_tier": max_tier, "n_sources": len(g),
             "lead_instrument": row.instrument, "lead_article": row.article,
             "lead_verification": row.verification, "us_analog": g.us_analog.iloc[0],
         })
     return pd.DataFrame(out)
 
 
+def _stated_rank(stated: str | None) -> int | None:
+    """Rank of the first tier named in a stated top tier (``criminal (officials) / administrative`` → 0)."""
+    words = [w for w in re.findall(r"[a-z-]+", stated or "") if w in TIERS]
+    return TIERS.index(words[0]) if words else None
+
+
 def lead_sources(rules: pd.DataFrame) -> pd.DataFrame:
-    """The source row that represents each rule (most severe tier, then best verification)."""
-    r = rules.assign(_v=rules.verification.map({t: i for i, t in enumerate(VERIFICATION_ORDER)}),
-                     _o=np.arange(len(rules)))
-    return r.sort_values(["rule_id", "tier_rank", "_v", "_o"]).groupby("rule_id").head(1).set_index("rule_id")
+    """The source row that represents each rule: the first row (reference order) of the rule's
+    stated top tier (legal.md §2), else of its most severe tier."""
+    stated = rules.attrs.get("top_tier") or load_indicators().top_tier
+    out = []
+    for rid, g in rules.groupby("rule_id", sort=True):
+        rank = _stated_rank(stated.get(rid))
+        pick = g[g.tier_rank == rank] if rank is not None and (g.tier_rank == rank).any() else g[g.tier_rank == g.tier_rank.min()]
+        out.append(pick.iloc[0])
+    return pd.DataFrame(out).set_index("rule_id")
 
 
 def us_crosswalk(rules: pd.DataFrame) -> pd.DataFrame:
@@ -192,6 +208,7 @@ class Indicators:
     reporting: re.Pattern
     modifiers: dict[str, tuple[tuple[str, re.Pattern], ...]]
     full_text_read: list[str] = field(default_factory=list)
+    top_tier: dict[str, str] = field(default_factory=dict)
     examples: tuple[dict, ...] = ()
     counter_examples: tuple[dict, ...] = ()
 
@@ -255,6 +272,7 @@ def _load_indicators_cached(path: str) -> Indicators:
         reporting=_compile(st["reporting"], vocab, "stance.reporting"),
         modifiers=mods,
         full_text_read=list((spec.get("verification") or {}).get("full_text_read") or []),
+        top_tier={str(k): str(v) for k, v in (spec.get("top_tier") or {}).items()},
         examples=tuple(examples), counter_examples=tuple(counters),
     )
 
@@ -599,6 +617,8 @@ def strongest_quotes(flags: pd.DataFrame, sentences: pd.DataFrame, rules: pd.Dat
         return pd.DataFrame(columns=cols)
     lead = lead_sources(rules)
     text = sentences.set_index(["doc", "sent"]).text
+    sent_start = (sentences.set_index(["doc", "sent"]).start if "start" in sentences
+                  else pd.Series(0, index=text.index))
     n_rules = crossed.groupby(["doc", "sent"]).rule.nunique()
     crossed["_p"] = (crossed.stance != "crossed_prescribed").astype(int)
     crossed["_c"] = -crossed.evidence.str.count("; ")
@@ -610,13 +630,24 @@ def strongest_quotes(flags: pd.DataFrame, sentences: pd.DataFrame, rules: pd.Dat
     for r in best.itertuples(index=False):
         src = lead.loc[r.rule]
         q = str(text.get((r.doc, r.sent), ""))
+        local = int(r.start) - int(sent_start.get((r.doc, r.sent), 0))
         out.append({
             "rule": r.rule, "name_zh": src.name_zh, "stance": r.stance, "doc": r.doc, "sent": int(r.sent),
-            "quote": q if len(q) <= max_chars else q[: max_chars - 1] + "…",
+            "quote": excerpt(q, local, int(r.end) - int(r.start), max_chars),
             "evidence": r.evidence, "instrument": src.instrument, "article": src.article,
             "verification": src.verification, "law_quote": quote_for_display(src),
         })
     return pd.DataFrame(out, columns=cols)
+
+
+def excerpt(text: str, start: int, length: int, max_chars: int = 140) -> str:
+    """``text`` cut to ``max_chars`` around the span [start, start+length), with … where cut."""
+    if len(text) <= max_chars:
+        return text
+    start = min(max(0, start), len(text))
+    lo = max(0, min(start - (max_chars - length) // 2, len(text) - max_chars))
+    hi = lo + max_chars
+    return ("…" if lo > 0 else "") + text[lo:hi] + ("…" if hi < len(text) else "")
 
 
 def plot_stance_matrix(matrix: pd.DataFrame, labels: pd.Series | None = None):

@@ -185,10 +185,11 @@ def markdown_html(text: str, shift: int = 1) -> str:
 
 def _first_sentence(text: str) -> str:
     """First sentence of a markdown cell, without markup, for a figure or table caption."""
+    text = re.sub(r"^\s*\*\*[^*\n]{1,24}[.:：。]\*\*\s*", "", text)  # a leading bold label like **Reading.**
     plain = re.sub(r"[#*_`>\[\]]", "", text).strip()
     plain = re.sub(r"\(https?://[^)]*\)", "", plain)
     plain = " ".join(plain.split())
-    match = re.match(r"(.+?[。！？.!?])(\s|$)", plain)
+    match = re.match(r"(.+?(?:[。！？]|[.!?](?=\s|$)))", plain)
     return (match.group(1) if match else plain)[:300]
 
 
@@ -246,7 +247,7 @@ def notebook_section(nb: dict, name: str, counter: Counter) -> Section:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & HIDDEN_TAGS:
             continue
-        caption = cell.get("metadata", {}).get("caption") or _next_markdown_sentence(cells, i) or title
+        caption = cell.get("metadata", {}).get("caption") or _context_caption(cells, i) or title
         for output in cell.get("outputs", []):
             parts.append(_output_html(output, caption, counter))
     body = "\n".join(p for p in parts if p)
@@ -260,14 +261,21 @@ def _subsection(match: re.Match, anchor: str, subsections: list[tuple[str, str]]
     return f'<h3 id="{ident}">{match.group(1)}</h3>'
 
 
-def _next_markdown_sentence(cells: list, index: int) -> str:
-    """Caption fallback: the reading sentence the notebook writes right after a figure or table."""
-    for cell in cells[index + 1:]:
-        if cell.get("cell_type") == "markdown":
-            return _first_sentence(re.sub(r"^\s*#+.*$", "", _source(cell), flags=re.M))
-        if cell.get("outputs"):
-            return ""
-    return ""
+def _context_caption(cells: list, index: int) -> str:
+    """Caption fallback: the section heading above an output and the first sentence of the text introducing it."""
+    heading, lead = "", ""
+    for cell in reversed(cells[:index]):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = _source(cell)
+        body = re.sub(r"^\s*#.*$", "", source, flags=re.M)
+        if not lead and body.strip():
+            lead = _first_sentence(body)
+        headings = re.findall(r"^#{2,6}\s+(.+)$", source, flags=re.M)
+        if headings:
+            heading = headings[-1].strip()
+            break
+    return " — ".join(p for p in (heading, lead) if p)
 
 
 def _output_html(output: dict, caption: str, counter: Counter) -> str:
@@ -289,6 +297,7 @@ def _output_html(output: dict, caption: str, counter: Counter) -> str:
     if "text/html" in data:
         body = _data_text(data["text/html"])
         body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
+        body = re.sub(r"<style scoped>.*?</style>", "", body, flags=re.S)  # pandas' notebook styling
         if "<table" in body:
             return table_html(body, caption, counter)
         return f'<div class="output">{body}</div>\n'

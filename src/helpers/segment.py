@@ -241,25 +241,23 @@ def sentence_spans(text: str) -> list[tuple[int, int, int]]:
     return spans
 
 
-def _raw_positions(documents: pd.DataFrame, edits: pd.DataFrame | None, doc: str,
-                   positions: list[int], raw_start: int, side: str = "right") -> list[int]:
-    """Clean → raw offsets of ``doc`` (``side``: "right" for span starts, "left" for span ends).
+def _raw_mapper(documents: pd.DataFrame, edits: pd.DataFrame | None):
+    """A function (doc, positions, side) → raw offsets through the audit trail.
 
-    With no edits the mapping is a shift by the document's ``raw_start``; otherwise it is
-    ``helpers.clean.raw_offsets`` over the audit trail (``edits`` may be pre-filtered to ``doc``).
+    With no edits the mapping is a shift by the document's ``raw_start``. Otherwise
+    ``helpers.clean`` maps (``side``: "right" for span starts, "left" for span ends), with
+    one offset map per document built in a single pass when clean offers ``offset_maps``.
     """
     if edits is None or len(edits) == 0:
-        return [raw_start + p for p in positions]
-    from .clean import raw_offsets
+        base = dict(zip(documents["doc"], documents["raw_start"])) if "raw_start" in documents else {}
+        return lambda doc, positions, side="right": [int(base.get(doc, 0)) + p for p in positions]
+    from . import clean
 
-    return [int(p) for p in raw_offsets(documents, edits, doc, positions, side=side)]
-
-
-def _edits_by_doc(edits: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """The edits grouped by document once (mapping offsets doc by doc stays linear)."""
-    if edits is None or len(edits) == 0:
-        return {}
-    return {doc: group for doc, group in edits.groupby("doc", sort=False)}
+    if hasattr(clean, "offset_maps"):
+        maps = clean.offset_maps(documents, edits)
+        return lambda doc, positions, side="right": [int(p) for p in maps[doc].to_raw(positions, side)]
+    return lambda doc, positions, side="right": [
+        int(p) for p in clean.raw_offsets(documents, edits, doc, positions, side=side)]
 
 
 def split_sentences(documents: pd.DataFrame, edits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -269,8 +267,7 @@ def split_sentences(documents: pd.DataFrame, edits: pd.DataFrame | None = None) 
     raw offsets come from ``helpers.clean.raw_offsets`` over the edits (audit trail).
     """
     cols: dict[str, list] = {c: [] for c in SENTENCE_COLUMNS}
-    has_raw = "raw_start" in documents.columns
-    by_doc = _edits_by_doc(edits)
+    to_raw = _raw_mapper(documents, edits)
     for row in documents.itertuples(index=False):
         text = row.text if isinstance(row.text, str) else ""
         spans = sentence_spans(text)
@@ -278,16 +275,14 @@ def split_sentences(documents: pd.DataFrame, edits: pd.DataFrame | None = None) 
             continue
         starts = [s for _, s, _ in spans]
         ends = [e for _, _, e in spans]
-        base = int(row.raw_start) if has_raw and pd.notna(row.raw_start) else 0
-        own = by_doc.get(row.doc)
         n = len(spans)
         cols["doc"].extend([row.doc] * n)
         cols["sent"].extend(range(n))
         cols["para"].extend(p for p, _, _ in spans)
         cols["start"].extend(starts)
         cols["end"].extend(ends)
-        cols["raw_start"].extend(_raw_positions(documents, own, row.doc, starts, base, side="right"))
-        cols["raw_end"].extend(_raw_positions(documents, own, row.doc, ends, base, side="left"))
+        cols["raw_start"].extend(to_raw(row.doc, starts, "right"))
+        cols["raw_end"].extend(to_raw(row.doc, ends, "left"))
         cols["text"].extend(text[s:e] for s, e in zip(starts, ends))
     out = pd.DataFrame(cols, columns=SENTENCE_COLUMNS)
     for c in ("sent", "para", "start", "end", "raw_start", "raw_end"):
