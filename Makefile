@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CORPUS ?= corpus/raw
 OUT    ?= reports
 
-.PHONY: install report test notebooks clean-outputs
+.PHONY: install report report-pdf test notebooks clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,10 +22,14 @@ report: install
 test: install
 	$(BIN)/python -m pytest
 
+# The same report printed to PDF by headless Chromium (Debian's chromium; installed by the tests when missing).
+report-pdf: report
+	$(BIN)/python -c "from helpers.report import print_pdf; print(print_pdf('$(OUT)/study.html', '$(OUT)/study.pdf'))"
+
 # Re-execute every notebook in place (after changing code or lexicons), so nbval has fresh outputs.
 notebooks: install
 	for nb in notebooks/[0-9]*.ipynb; do \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace "$$nb" || exit 1; done
 
 clean-outputs:
-	rm -rf reports/figures reports/executed reports/study.html corpus/processed
+	rm -rf reports/figures reports/executed reports/study.html reports/study.pdf corpus/processed

@@ -461,3 +461,14 @@ def test_clean_command_json_and_bad_input(tmp_path, capsys):
     assert clean.clean_command([str(tmp_path / "missing.txt")], "json") != 0
     _, err = capsys.readouterr()
     assert len(err.strip().splitlines()) == 1 and "missing.txt" in err
+
+
+def test_notebook_views(seed):
+    _, documents, edits = seed
+    summary = clean.edit_summary(edits)
+    assert summary["edits"].sum() == len(edits) and summary["kind"].iat[0] == "chrome"
+    examples = clean.repair_examples(documents, edits, per_kind=2)
+    assert examples.groupby("kind").size().le(2).all() and examples["raw"].str.contains("【").all()
+    pairs = clean.duplicate_pairs(documents)
+    assert pairs["jaccard"].iat[0] > 0.95
+    assert clean.side_by_side(documents, pairs["duplicate_of"].iat[0], pairs["doc"].iat[0]).shape[1] == 2

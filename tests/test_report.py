@@ -145,6 +145,12 @@ def test_external_fetches_flags_network_loads_but_not_links():
     assert not report.external_fetches('<img src="data:image/png;base64,AAAA">')
 
 
+def test_missing_glyphs_names_characters_the_font_lacks():
+    assert report.missing_glyphs("催收 abc，。⏎") == []
+    assert report.missing_glyphs("催收\U0001F600") == ["\U0001F600"]
+    assert report.page_text('<p title="x">催&amp;收</p><style>p{}</style><img src="data:image/png;base64,QUJD">') == "催&收"
+
+
 def test_font_subset_covers_the_text_only_and_is_byte_stable():
     from fontTools.ttLib import TTFont
 
@@ -189,6 +195,7 @@ def test_execute_notebooks_injects_parameters_without_progress_in_outputs(tmp_pa
     folder = tmp_path / "nbs"
     folder.mkdir()
     nbformat.write(nb, str(folder / "01_tiny.ipynb"))
+    assert report.missing_parameters(folder / "01_tiny.ipynb", {"CORPUS": 1, "OUT": 2, "SEED": 3}) == ["OUT"]
     [done] = report.execute_notebooks(report.study_notebooks(folder), tmp_path / "executed",
                                       {"CORPUS": "other/corpus", "SEED": 7}, cwd=folder, progress=False)
     outputs = nbformat.read(str(done), as_version=4).cells[-1].outputs
@@ -260,6 +267,7 @@ def test_seed_report_states_provenance_and_has_every_notebook(seed_report):
         assert f"<code>{name}</code>" in html
     assert not report.external_fetches(html) and "<script" not in html.lower()
     assert "study_tables(" not in html, "a code cell leaked into the report"
+    assert report.missing_glyphs(report.page_text(html)) == []
 
 
 @needs_pipeline

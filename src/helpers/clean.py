@@ -1101,7 +1101,8 @@ def clean_command(paths_: list[str], fmt: str = "json") -> int:
         try:
             docs, errors = load_corpus(target)
         except Exception as exc:  # the reason goes to stderr, the other inputs go on
-            print(f"error: {target}: {exc}".replace("\n", " "), file=sys.stderr)
+            msg = str(exc) if target in str(exc) else f"{target}: {exc}"
+            print(f"error: {msg}".replace("\n", " "), file=sys.stderr)
             failed += 1
             continue
         for err in errors.itertuples(index=False):

@@ -235,7 +235,7 @@ def _records_to_docs(records) -> pd.DataFrame:
 
 def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, pd.DataFrame]:
     """clean → split → segment → code → stage → red lines on one batch of loaded documents."""
-    from .clean import clean_corpus
+    from .clean import clean_corpus, public_edits
     from .codebook import load_codebook
     from .escalate import assign_stages
     from .legal import flag_red_lines, load_rules
@@ -249,7 +249,8 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
     sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
     flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")))
-    return {"documents": documents, "edits": edits, "sentences": sentences, "tokens": tokens,
+    # Parquet outputs are exported data: PII in the audit trail is masked (public_edits).
+    return {"documents": documents, "edits": public_edits(edits), "sentences": sentences, "tokens": tokens,
             "mentions": mentions, "flags": flags}
 
 

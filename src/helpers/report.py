@@ -14,6 +14,7 @@ import hashlib
 import html as _html
 import io
 import json
+import logging
 import os
 import re
 import shlex
@@ -25,6 +26,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -108,6 +110,16 @@ def _notebook_param(path: Path, cwd: Path) -> str:
     return Path(os.path.relpath(path, Path(cwd).resolve())).as_posix()
 
 
+def missing_parameters(notebook: Path, parameters: dict[str, Any]) -> list[str]:
+    """Parameter names the notebook's ``parameters`` cell does not assign (papermill would inject them blind)."""
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    source = "\n".join(_source(c) for c in cells)
+    return [name for name in parameters if not re.search(rf"^{re.escape(name)}\s*(:[^=]*)?=", source, flags=re.M)]
+
+
 def execute_notebooks(
     notebooks: Sequence[Path],
     executed: Path,
@@ -116,11 +128,29 @@ def execute_notebooks(
     progress: bool = True,
 ) -> list[Path]:
     """Run each notebook with papermill (kernel ``python3`` = this interpreter) into ``executed``."""
+    executed = Path(executed)
+    executed.mkdir(parents=True, exist_ok=True)
+    for nb in notebooks:
+        missing = missing_parameters(Path(nb), parameters)
+        if missing:
+            print(f"warning: {Path(nb).name} has no parameters-cell assignment for {', '.join(missing)}",
+                  file=sys.stderr)
+    # papermill's own parameter parser trips on comments containing '=' and then warns about
+    # "unknown" parameters that are in fact set; the check above replaces those warnings.
+    pm_logger = logging.getLogger("papermill")
+    level = pm_logger.level
+    pm_logger.setLevel(logging.ERROR)
+    try:
+        return _run_all(notebooks, executed, parameters, cwd, progress)
+    finally:
+        pm_logger.setLevel(level)
+
+
+def _run_all(notebooks: Sequence[Path], executed: Path, parameters: dict[str, Any], cwd: Path | None,
+             progress: bool) -> list[Path]:
     import papermill
     from tqdm import tqdm
 
-    executed = Path(executed)
-    executed.mkdir(parents=True, exist_ok=True)
     done = []
     bar = tqdm(list(notebooks), desc="notebooks", unit="nb", file=sys.stderr, disable=not progress)
     for nb in bar:
@@ -186,7 +216,7 @@ def markdown_html(text: str, shift: int = 1) -> str:
 def _first_sentence(text: str) -> str:
     """First sentence of a markdown cell, without markup, for a figure or table caption."""
     text = re.sub(r"^\s*\*\*[^*\n]{1,24}[.:：。]\*\*\s*", "", text)  # a leading bold label like **Reading.**
-    plain = re.sub(r"[#*_`>\[\]]", "", text).strip()
+    plain = re.sub(r"[#*`>\[\]]|(?<!\w)_+|_+(?!\w)", "", text).strip()
     plain = re.sub(r"\(https?://[^)]*\)", "", plain)
     plain = " ".join(plain.split())
     match = re.match(r"(.+?(?:[。！？]|[.!?](?=\s|$)))", plain)
@@ -219,7 +249,8 @@ def table_html(body: str, caption: str, counter: Counter) -> str:
 
 def frame_html(df: pd.DataFrame, caption: str, counter: Counter) -> str:
     """A DataFrame as a numbered, escaped HTML table (deterministic markup)."""
-    body = df.to_html(index=False, escape=True, border=0, classes="data", na_rep="—")
+    shown = df.astype(object).where(df.notna(), "—")
+    body = shown.to_html(index=False, escape=True, border=0, classes="data")
     return table_html(body, caption, counter)
 
 
@@ -454,6 +485,23 @@ def subset_font(text: str, font: Path | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def page_text(page: str) -> str:
+    """The characters a reader sees: tags and data URIs removed, entities decoded."""
+    page = re.sub(r"data:[a-z/+\-]+;base64,[A-Za-z0-9+/=]+", "", page)
+    page = re.sub(r"<style\b.*?</style>", "", page, flags=re.S)
+    return _html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def missing_glyphs(text: str, font: Path | None = None) -> list[str]:
+    """Characters of ``text`` the bundled font cannot draw (a browser would fall back to a system font)."""
+    from fontTools.ttLib import TTFont
+
+    from .figures import font_path
+
+    cmap = TTFont(str(font or font_path()), lazy=True).getBestCmap()
+    return sorted({c for c in text if ord(c) >= 0x20 and ord(c) not in cmap})
+
+
 def font_face_css(woff: bytes, family: str = FONT_FAMILY) -> str:
     """An @font-face rule carrying the font as a base64 data URI."""
     b64 = base64.b64encode(woff).decode("ascii")
@@ -475,7 +523,11 @@ def render_page(context: dict[str, Any]) -> str:
     template = env.get_template("study.html.j2")
     css = (ASSETS / "study.css").read_text(encoding="utf-8")
     draft = template.render(**context, font_css="", css=css, e=_html.escape)
-    text = re.sub(r"data:[a-z/+\-]+;base64,[A-Za-z0-9+/=]+", "", draft)
+    text = page_text(draft)
+    missing = missing_glyphs(text)
+    if missing:
+        warnings.warn(f"the report font cannot draw {''.join(missing)!r}; those characters use a system font",
+                      stacklevel=2)
     page = template.render(**context, font_css=font_face_css(subset_font(text)), css=css, e=_html.escape)
     leaks = external_fetches(page)
     if leaks:
@@ -487,7 +539,7 @@ def render_page(context: dict[str, Any]) -> str:
 
 def methods_section(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame | None, counter: Counter) -> Section:
     """Cleaning steps with edit counts, codebook, stage mapping, weights and rule sources."""
-    env_parts = [
+    parts = [
         "<p>Every repair the cleaning stage makes is an audit-trail row (an <i>edit</i>) with raw offsets, "
         "so the raw text can be rebuilt exactly. Counts by kind of edit on this corpus:</p>",
         frame_html(facts["edits"], "Cleaning steps: edits by kind, with the rules that made them.", counter),
@@ -505,15 +557,17 @@ def methods_section(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame |
         "<code>unverified:</code> are shown as such.</p>",
     ]
     if rules is not None:
-        env_parts.append(frame_html(rule_sources(rules), "Rule sources: instruments cited per red-line rule.", counter))
-    env_parts.append(frame_html(facts["stances"], "Red-line flags by rule and stance.", counter))
-    return Section("methods", "Methods", "\n".join(env_parts))
+        parts.append(frame_html(rule_sources(rules), "Rule sources: instruments cited per red-line rule.", counter))
+    parts.append(frame_html(facts["stances"], "Red-line flags by rule and stance.", counter))
+    return Section("methods", "Methods", "\n".join(parts))
 
 
 def _appendices(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame | None, counter: Counter) -> list[Section]:
-    out = [Section("appendix-documents", "Appendix A. Documents",
-                   frame_html(facts["documents"], "Documents after cleaning (doc id, source file, title, "
-                              "characters, near-duplicate of).", counter))]
+    body = frame_html(facts["documents"], "Documents after cleaning (doc id, source file, title, "
+                      "characters, near-duplicate of).", counter)
+    if len(facts.get("errors", [])):
+        body += frame_html(facts["errors"], "Inputs that could not be read, and why.", counter)
+    out = [Section("appendix-documents", "Appendix A. Documents", body)]
     codebook = Path(lexicons) / "codebook.yaml"
     body = (f'<p>File <code>{_html.escape(codebook.name)}</code>, verbatim.</p>'
             f'<pre class="data-file">{_html.escape(codebook.read_text(encoding="utf-8"))}</pre>'

@@ -294,9 +294,11 @@ def split_sentences(documents: pd.DataFrame, edits: pd.DataFrame | None = None) 
 
 # --------------------------------------------------------------------------- tokens
 
-def _cut_joined(seg: Segmenter, texts: list[str], pos: bool) -> tuple[list[str], list[str] | None]:
-    """Cut all texts in one call, joined by a line break (both backends always cut there)."""
-    joined = _SEPARATOR.join(texts)
+_WHITESPACE = np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32)  # U+3000 is the last
+
+
+def _cut(seg: Segmenter, joined: str, pos: bool) -> tuple[list[str], list[str] | None]:
+    """Tokens (and POS tags) of ``joined`` in one call."""
     if pos:
         pairs = seg.tag(joined)
         return [w for w, _ in pairs], [f for _, f in pairs]
@@ -316,7 +318,8 @@ def tokenize(sentences: pd.DataFrame, backend: str = "jieba", pos: bool = False,
     if not texts:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("sent", "start", "end") else object)
                              for c in columns})
-    words, flags = _cut_joined(seg, texts, pos)
+    joined = _SEPARATOR.join(texts)  # jieba and jieba-rs always cut at a line break: same tokens as one by one
+    words, flags = _cut(seg, joined, pos)
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
     tok_start = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     text_len = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
@@ -325,7 +328,11 @@ def tokenize(sentences: pd.DataFrame, backend: str = "jieba", pos: bool = False,
     local = tok_start - base[row]
     if lengths.sum() != text_len.sum() + len(_SEPARATOR) * (len(texts) - 1):
         raise RuntimeError("segmenter output does not concatenate back to the input")
-    keep = np.fromiter((not w.isspace() for w in words), dtype=bool, count=len(words))
+    # whitespace comes out as tokens of its own: find them by their first character, then confirm
+    first = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4")[tok_start] if len(joined) else tok_start
+    candidates = np.flatnonzero(np.isin(first, _WHITESPACE))
+    keep = np.ones(len(words), dtype=bool)
+    keep[[i for i in candidates.tolist() if words[i].isspace()]] = False
     crosses = keep & (local + lengths > text_len[row])
     if crosses.any():  # a token ran over a sentence boundary: never seen, but never silent
         raise RuntimeError(f"{crosses.sum()} tokens cross a sentence boundary")
