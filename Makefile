@@ -24,6 +24,7 @@ test: install
 
 # The same report printed to PDF by headless Chromium (Debian's chromium; installed by the tests when missing).
 report-pdf: report
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
 	$(BIN)/python -c "from helpers.report import print_pdf; print(print_pdf('$(OUT)/study.html', '$(OUT)/study.pdf'))"
 
 # Re-execute every notebook in place (after changing code or lexicons), so nbval has fresh outputs.
