@@ -213,7 +213,8 @@ def agreement(gold: pd.DataFrame, predicted: pd.DataFrame, tactics: list[str] | 
         ("Cohen's kappa (modality, jointly found)", cohen_kappa(mod_gold, mod_pred)),
     ]
     for mod, (rec, n) in recall_by_mod.items():
-        summary.append((f"recall of {mod} mentions (n={n})", rec))
+        summary.append((f"gold {mod} mentions", n))
+        summary.append((f"recall of {mod} mentions", rec))
 
     # red lines and stage
     rule_rows = []
@@ -272,3 +273,22 @@ def draw_sample(sentences: pd.DataFrame, documents: pd.DataFrame, screen: dict[s
     sample = sample.iloc[rng.permutation(len(sample))].reset_index(drop=True)
     sample.insert(0, "item", [f"v{n:03d}" for n in range(1, len(sample) + 1)])
     return sample[["item", "doc", "title", "sent", "stratum", "text"]]
+
+
+def split_half(gold: pd.DataFrame) -> pd.Series:
+    """DEV (odd item numbers) vs TEST (even): coder tuning may look at DEV errors only."""
+    number = gold["item"].str.extract(r"(\d+)$")[0].astype(int)
+    return pd.Series(np.where(number % 2 == 1, "dev", "test"), index=gold.index, name="half")
+
+
+def compare(gold: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, Agreement]:
+    """Locate ``gold`` in the study tables, collect the machine's codes, and measure agreement."""
+    located = locate(gold, tables["documents"])
+    predicted = predictions(located, tables["mentions"], tables["sentences"], tables.get("flags"))
+    return predicted, agreement(gold, predicted)
+
+
+def summary_table(results: dict[str, Agreement]) -> pd.DataFrame:
+    """Key measures side by side, one column per evaluated set (e.g. whole / dev / test / held-out)."""
+    frames = [r.summary.set_index("measure")["value"].rename(name) for name, r in results.items()]
+    return pd.concat(frames, axis=1)
