@@ -47,6 +47,9 @@ def _tactic(data, tid):
     (lambda d: _tactic(d, "T01")["examples"].append({"text": "x", "modality": "maybe"}), ["T01", "examples"]),
     (lambda d: _tactic(d, "T09").update(cues={"literal": [], "regex": [], "near": []}), ["T09", "cues"]),
     (lambda d: d["modality"]["reporting"].append("据(报道"), ["modality.reporting"]),
+    (lambda d: _tactic(d, "T12")["cues"]["generic"].update(unless_tactics=["T12"]), ["T12", "unless_tactics"]),
+    (lambda d: _tactic(d, "T12")["cues"]["generic"].update(when=[]), ["T12", "cues.generic"]),
+    (lambda d: _tactic(d, "T04")["cues"]["veto"].append("罪("), ["T04", "cues.veto", "bad regular"]),
     (lambda d: d.update(extra=1), ["extra"]),
 ])
 def test_schema_errors_name_the_tactic_and_field(mutate, fragments):

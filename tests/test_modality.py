@@ -85,3 +85,15 @@ def test_bad_span_and_bad_default_raise():
         modality_of("联系家人", (2, 9))
     with pytest.raises(ValueError):
         modality_of("联系家人", (0, 2), {"default": "maybe"})
+
+
+@pytest.mark.parametrize("text, word, expected", [
+    # a writer's own recommendation inside a narrative (coding note 1): 只有…才能…
+    ("只有专人负责，层层施压才能见效", "层层施压", "prescribed"),
+    ("赶紧把这个名单发给他", "名单", "prescribed"),
+    # without a directive the narrative default stands
+    ("催收员层层施压", "层层施压", "reported"),
+    ("只有一个人去了他家", "他家", "reported"),  # 只有 without 才 is no recommendation
+])
+def test_recommendations_inside_narrative_documents(text, word, expected):
+    assert modality_of(text, span(text, word), {"default": "reported"}) == expected

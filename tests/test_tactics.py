@@ -26,7 +26,7 @@ def frame(doc_texts: dict[str, str], shift: dict[str, int] | None = None) -> tup
 
 
 def test_columns_offsets_weights_and_sorting():
-    docs = {"b": "先联系家人，再上门。禁止辱骂客户。", "a": "每天不同时段跟催。"}
+    docs = {"b": "先联系家人，再上门。禁止电话轰炸客户。", "a": "每天不同时段跟催。"}
     sentences, texts = frame(docs, shift={"b": 7})
     out = code_sentences(sentences, CODEBOOK)
     assert list(out.columns) == MENTION_COLUMNS
@@ -37,7 +37,7 @@ def test_columns_offsets_weights_and_sorting():
         assert texts[r.doc][r.start:r.end] == r.cue or r.cue.count("~") == 1
         assert r.weight == CODEBOOK.weights[r.tactic]
     b = out[out["doc"] == "b"]
-    assert set(zip(b.tactic, b.modality)) == {("T07", "prescribed"), ("T09", "prescribed"), ("T12", "prohibited")}
+    assert set(zip(b.tactic, b.modality)) == {("T07", "prescribed"), ("T09", "prescribed"), ("T08", "prohibited")}
     assert (b["raw_start"] == b["start"] + 7).all()  # equal raw/clean lengths: aligned fallback
 
 
@@ -80,7 +80,7 @@ def test_proximity_rule_either_order_and_distance():
 
 
 def test_prohibiting_list_heading_governs_the_items_below():
-    docs = {"m": "文明催收七条禁令：1、辱骂客户。2、在客户家门口张贴欠款信息。3、凌晨打电话轰炸。"
+    docs = {"m": "文明催收七条禁令：1、利用客户弱点施压。2、在客户家门口张贴欠款信息。3、凌晨打电话轰炸。"
                  "催收技巧如下：1、先联系家人。"}
     sentences, _ = frame(docs)
     out = code_sentences(sentences, CODEBOOK)
@@ -90,10 +90,10 @@ def test_prohibiting_list_heading_governs_the_items_below():
 
 
 def test_numbered_prohibiting_item_governs_its_follow_on_sentences():
-    docs = {"m": "3、禁止拘禁。在催收过程中，有一些人的做法是将客户扣留。4、要增加保险、上门需2人以上。"}
+    docs = {"m": "3、禁止私自处置财产。在催收过程中，有一些人的做法是将客户的车辆扣押。4、要增加保险、上门需2人以上。"}
     sentences, _ = frame(docs)
     out = code_sentences(sentences, CODEBOOK)
-    assert out.loc[out["cue"] == "扣留", "modality"].tolist() == ["prohibited"]
+    assert out.loc[out["cue"] == "扣押", "modality"].tolist() == ["prohibited"]
     assert out.loc[out["tactic"] == "T09", "modality"].tolist() == ["prescribed"]
 
 
@@ -119,7 +119,7 @@ def test_generalises_to_complaint_wording(text, tactic):
 
 def test_views_over_mentions():
     from helpers.tactics import cooccurrence, drop_duplicate_documents, modality_counts, tactic_by_document, typical_quotes
-    docs = {"a": "先联系家人，给其施压。禁止辱骂客户。每天不同时段跟催。", "b": "先联系家人，给其施压。"}
+    docs = {"a": "先联系家人，抓住他的弱点。禁止利用客户的痛点。每天不同时段跟催。", "b": "先联系家人，抓住他的弱点。"}
     sentences, _ = frame(docs)
     documents = pd.DataFrame({"doc": ["a", "b"], "duplicate_of": [None, "a"]})
     mentions = code_sentences(sentences, CODEBOOK)
@@ -137,3 +137,42 @@ def test_views_over_mentions():
     quotes = typical_quotes(mentions, sentences, n=2)
     t07 = quotes[quotes["tactic"] == "T07"]
     assert list(t07["rank"]) == [1, 2] and set(t07["doc"]) == {"a", "b"}  # one quote per document first
+
+
+@pytest.mark.parametrize("text, has_t12", [
+    ("逾期三天以上的客户，要适当施压。", True),            # generic pressure, no means named
+    ("客户若无进展便联系其家人，给其施压。", False),        # the means is third-party contact (T07)
+    ("可以用法律手段来施压。", False),                      # the means is the law (T04)
+    ("加大拜访密度，给他无形的压力。", False),              # the means is visiting (T09)
+    ("他威胁说要找人打我。", False),                        # a threat of violence: red line only
+    ("抓住客户的弱点，联系其家人施压。", True),            # weak points targeted: not generic
+])
+def test_generic_pressure_counts_only_without_a_named_means(text, has_t12):
+    assert ("T12" in {m["tactic"] for m in find_mentions(text, CODEBOOK)}) is has_t12
+
+
+def test_insults_violence_and_detention_have_no_tactic_id():
+    for text in ("禁止辱骂客户。", "催收员殴打了借款人。", "将客户扣留在公司。"):
+        assert find_mentions(text, CODEBOOK) == [], text
+
+
+def test_veto_drops_a_tactic_in_sentences_about_something_else():
+    assert any(m["tactic"] == "T04" for m in find_mentions("再不还款我们就向法院提起诉讼。", CODEBOOK))
+    assert not any(m["tactic"] == "T04" for m in find_mentions("非法拘禁罪需要检察机关提起诉讼。", CODEBOOK))
+
+
+def test_generic_and_veto_are_data(tmp_path):
+    import copy
+
+    import yaml
+
+    from helpers.codebook import DEFAULT_PATH, parse_codebook
+    data = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    t12 = next(t for t in data["tactics"] if t["id"] == "T12")
+    loose = copy.deepcopy(data)
+    next(t for t in loose["tactics"] if t["id"] == "T12")["cues"]["generic"]["unless_tactics"] = []
+    assert any(m["tactic"] == "T12" for m in find_mentions("联系其家人，给其施压。", parse_codebook(loose)))
+    assert t12["cues"]["generic"]["cues"]
+    no_veto = copy.deepcopy(data)
+    next(t for t in no_veto["tactics"] if t["id"] == "T04")["cues"].pop("veto")
+    assert any(m["tactic"] == "T04" for m in find_mentions("非法拘禁罪需要检察机关提起诉讼。", parse_codebook(no_veto)))

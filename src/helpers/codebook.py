@@ -20,19 +20,20 @@ from . import paths
 DEFAULT_PATH = paths.LEXICONS / "codebook.yaml"
 TACTIC_ID = re.compile(r"^T\d\d$")
 MODALITIES = ("prescribed", "prohibited", "reported")
-CUE_KINDS = ("literal", "regex", "near")
+CUE_KINDS = ("literal", "regex", "near", "generic")
 
 _TOP_KEYS = {"version", "modality", "tactics"}
 _TACTIC_KEYS = {"id", "name_en", "name_zh", "definition", "weight", "cfpb_subissue", "cues",
                 "examples", "counter_examples"}
 _REQUIRED_TACTIC = _TACTIC_KEYS
-_CUE_KEYS = {"literal", "regex", "near", "block"}
+_CUE_KEYS = {"literal", "regex", "near", "block", "generic", "veto"}
 _NEAR_KEYS = {"a", "b", "within"}
+_GENERIC_KEYS = {"cues", "unless_tactics", "unless"}
 MODALITY_LISTS = ("prohibition_strong", "prohibition_weak", "post", "scope_end", "prohibiting_heading",
                   "reporting", "reporting_victim", "reporting_narration", "directive", "block")
 
 TACTIC_COLUMNS = ["tactic", "name_en", "name_zh", "weight", "cfpb_subissue", "definition",
-                  "n_literal", "n_regex", "n_near", "n_examples", "n_counter_examples"]
+                  "n_literal", "n_regex", "n_near", "n_generic", "n_examples", "n_counter_examples"]
 CUE_COLUMNS = ["tactic", "name_en", "name_zh", "weight", "cfpb_subissue", "kind", "cue", "a", "b", "within"]
 
 
@@ -146,14 +147,36 @@ def _validate_tactic(entry: Any, seen: set[str]) -> dict[str, Any]:
             _fail(tid, "cues.near", "a and b must not be empty")
         if isinstance(rule["within"], bool) or not isinstance(rule["within"], int) or rule["within"] < 0:
             _fail(tid, "cues.near.within", f"must be a non-negative integer, got {rule['within']!r}")
-    if not (literal or regex or near):
-        _fail(tid, "cues", "a tactic needs at least one literal, regex or near cue")
+    veto = _string_list(tid, "cues.veto", cues.get("veto"))
+    for pattern in veto:
+        _compile(tid, "cues.veto", pattern)
+    generic = _validate_generic(tid, cues.get("generic"))
+    if not (literal or regex or near or generic["cues"]):
+        _fail(tid, "cues", "a tactic needs at least one literal, regex, near or generic cue")
     if len(set(literal)) != len(literal):
         dup = sorted({c for c in literal if literal.count(c) > 1})
         _fail(tid, "cues.literal", f"duplicate cue(s) {dup}")
     _check_examples(tid, "examples", entry["examples"])
     _check_examples(tid, "counter_examples", entry["counter_examples"])
-    return {**entry, "cues": {"literal": literal, "regex": regex, "near": near, "block": block}}
+    return {**entry, "cues": {"literal": literal, "regex": regex, "near": near, "block": block,
+                              "generic": generic, "veto": veto}}
+
+
+def _validate_generic(tid: str, section: Any) -> dict[str, list[str]]:
+    """``generic``: cues naming the tactic without its means, kept only when the sentence
+    names no means (no mention of ``unless_tactics``, no match of an ``unless`` regex)."""
+    if section is None:
+        return {"cues": [], "unless_tactics": [], "unless": []}
+    if not isinstance(section, dict) or not set(section) <= _GENERIC_KEYS:
+        _fail(tid, "cues.generic", f"must be a mapping with keys {sorted(_GENERIC_KEYS)}")
+    out = {key: _string_list(tid, f"cues.generic.{key}", section.get(key)) for key in sorted(_GENERIC_KEYS)}
+    for key in ("cues", "unless"):
+        for pattern in out[key]:
+            _compile(tid, f"cues.generic.{key}", pattern)
+    bad = [t for t in out["unless_tactics"] if not TACTIC_ID.match(t) or t == tid]
+    if bad:
+        _fail(tid, "cues.generic.unless_tactics", f"must list other tactic ids, got {bad}")
+    return out
 
 
 def _validate_modality(section: Any) -> dict[str, list[str]]:
@@ -202,6 +225,7 @@ def parse_codebook(data: Any, path: Path | None = None) -> Codebook:
             "tactic": tid, "name_en": e["name_en"], "name_zh": e["name_zh"], "weight": int(e["weight"]),
             "cfpb_subissue": e["cfpb_subissue"], "definition": e["definition"],
             "n_literal": len(c["literal"]), "n_regex": len(c["regex"]), "n_near": len(c["near"]),
+            "n_generic": len(c["generic"]["cues"]),
             "n_examples": len(e["examples"] or []), "n_counter_examples": len(e["counter_examples"] or []),
         })
         base = {"tactic": tid, "name_en": e["name_en"], "name_zh": e["name_zh"], "weight": int(e["weight"]),
@@ -214,8 +238,9 @@ def parse_codebook(data: Any, path: Path | None = None) -> Codebook:
             a, b = "|".join(map(str, rule["a"])), "|".join(map(str, rule["b"]))
             cue_rows.append({**base, "kind": "near", "cue": f"{a}~{rule['within']}~{b}", "a": a, "b": b,
                              "within": int(rule["within"])})
-        for cue in c["block"]:
-            cue_rows.append({**base, "kind": "block", "cue": cue, "a": None, "b": None, "within": None})
+        for kind, patterns in (("generic", c["generic"]["cues"]), ("block", c["block"]), ("veto", c["veto"])):
+            for cue in patterns:
+                cue_rows.append({**base, "kind": kind, "cue": cue, "a": None, "b": None, "within": None})
     tactics = pd.DataFrame(rows, columns=TACTIC_COLUMNS)
     cues = pd.DataFrame(cue_rows, columns=CUE_COLUMNS)
     cues["within"] = cues["within"].astype("Int64")
@@ -234,7 +259,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
 
 
 def to_csv(codebook: Codebook, path: str | Path) -> Path:
-    """Write one row per cue (literal, regex, near rule, block pattern) with its tactic's metadata."""
+    """Write one row per cue (literal, regex, near rule, generic, block and veto pattern) with its tactic's metadata."""
     path = Path(path)
     codebook.cues.to_csv(path, index=False, encoding="utf-8")
     return path
@@ -271,15 +296,15 @@ def to_quanteda_yaml(codebook: Codebook) -> str:
     Values are glob patterns: the literal cues plus regex cues that ``regex_to_globs`` can
     convert. Limits: quanteda matches whole tokens, so multi-character cues match only
     when the R side tokenises them as one token (or the user wraps them in ``phrase()``
-    after segmenting with the same user dictionary); proximity rules, block lists and
-    modality have no quanteda equivalent and are listed as comments, not exported.
+    after segmenting with the same user dictionary); proximity rules, block and veto
+    lists, the generic cues' means condition and modality have no quanteda equivalent and are listed as comments, not exported.
     """
     body: dict[str, list[str]] = {}
     skipped: list[str] = []
     for tid, entry in codebook.entries.items():
         key = f"{tid}_{entry['name_en']}"
         values = list(entry["cues"]["literal"])
-        for pattern in entry["cues"]["regex"]:
+        for pattern in entry["cues"]["regex"] + entry["cues"]["generic"]["cues"]:
             globs = regex_to_globs(pattern)
             if globs is None:
                 skipped.append(f"{tid} regex {pattern}")

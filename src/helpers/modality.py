@@ -134,7 +134,10 @@ def is_reported(text: str, cues: ModalityCues | None = None) -> bool:
 
 
 def _has_directive(text: str, lo: int, hi: int, cues: ModalityCues) -> bool:
-    return cues.directive.search(text[lo:hi]) is not None
+    """A directive cue starting in text[lo:hi]; look-arounds see the whole sentence
+    (只有…才能 is a recommendation even when 才 lies past ``hi``)."""
+    m = cues.directive.search(text, lo)
+    return m is not None and m.start() < hi
 
 
 def _context(context: str | Mapping | None, cues: ModalityCues) -> tuple[bool, str]:

@@ -11,6 +11,13 @@ tactic's ``block`` patterns or the global ``modality.block`` list (上门的顾�
 信用额度). Cues containing Latin letters or digits (114, call) must not touch
 another Latin letter or digit.
 
+Means policy: a tactic's ``generic`` cues (施压, 加大压力, 威胁 …) name the pressure but
+not its means; such a hit is kept only when the sentence names no means, i.e. has no
+hit of the tactics in ``unless_tactics`` and no match of an ``unless`` pattern
+("联系家人，给其施压" is third-party contact, not psychological pressure). A tactic's
+``veto`` patterns drop all its hits in a sentence that is about something else (the
+collector's own criminal liability is not a legal threat to the debtor).
+
 Overlap policy: within one tactic, overlapping hits in a sentence collapse to the
 longest (ties: earliest start, then literal > regex > near); non-overlapping hits of
 the same tactic are separate mentions (each has its own modality); different tactics
@@ -30,7 +37,7 @@ from .codebook import Codebook, load_codebook
 from .modality import ModalityCues, heading_prohibits, is_reported, modality_of
 
 MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "cue", "start", "end", "raw_start", "raw_end", "weight"]
-_KIND_RANK = {"literal": 0, "regex": 1, "near": 2}
+_KIND_RANK = {"literal": 0, "regex": 1, "near": 2, "generic": 3}
 _ASCII = re.compile(r"[A-Za-z0-9]")
 ITEM_MARKER = re.compile(
     r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[一二三四五六七八九十]{1,3}[、是]|"
@@ -64,6 +71,9 @@ class Matcher:
         self.regex: list[tuple[str, str, re.Pattern]] = []
         self.near: list[tuple[str, re.Pattern, re.Pattern, int]] = []
         self.block: dict[str, re.Pattern | None] = {}
+        self.veto: dict[str, re.Pattern] = {}
+        self.generic: list[tuple[str, str, re.Pattern]] = []
+        self.generic_unless: dict[str, tuple[frozenset[str], re.Pattern | None]] = {}
         global_block = list(codebook.modality.get("block", []))
         for tid, entry in codebook.entries.items():
             cues = entry["cues"]
@@ -75,6 +85,14 @@ class Matcher:
                 a = re.compile("|".join(re.escape(str(w)) for w in sorted(rule["a"], key=len, reverse=True)))
                 b = re.compile("|".join(re.escape(str(w)) for w in sorted(rule["b"], key=len, reverse=True)))
                 self.near.append((tid, a, b, int(rule["within"])))
+            if cues["veto"]:
+                self.veto[tid] = re.compile("|".join(f"(?:{p})" for p in cues["veto"]))
+            generic = cues["generic"]
+            for pattern in generic["cues"]:
+                self.generic.append((tid, pattern, re.compile(pattern)))
+            if generic["cues"]:
+                unless = "|".join(f"(?:{p})" for p in generic["unless"])
+                self.generic_unless[tid] = (frozenset(generic["unless_tactics"]), re.compile(unless) if unless else None)
             blocks = global_block + cues["block"]
             self.block[tid] = re.compile("|".join(f"(?:{p})" for p in blocks)) if blocks else None
         for cue, tids in literals.items():
@@ -97,7 +115,27 @@ class Matcher:
                     found.append(Hit(tid, "regex", m.group(0), m.start(), m.end()))
         for tid, a, b, within in self.near:
             found.extend(_near_hits(tid, text, a, b, within))
-        return [h for h in found if not self._blocked(h, text)]
+        for tid, pattern, compiled in self.generic:
+            for m in compiled.finditer(text):
+                if m.end() > m.start():
+                    found.append(Hit(tid, "generic", m.group(0), m.start(), m.end()))
+        vetoed = {tid for tid, p in self.veto.items() if p.search(text)}
+        found = [h for h in found if h.tactic not in vetoed and not self._blocked(h, text)]
+        return self._means_named(found, text)
+
+    def _means_named(self, found: list[Hit], text: str) -> list[Hit]:
+        """Drop generic hits of a tactic when the sentence names a means (see the module docstring)."""
+        if not any(h.kind == "generic" for h in found):
+            return found
+        present = {h.tactic for h in found if h.kind != "generic"}
+        keep = []
+        for h in found:
+            if h.kind == "generic":
+                tactics, unless = self.generic_unless[h.tactic]
+                if tactics & present or (unless is not None and unless.search(text)):
+                    continue
+            keep.append(h)
+        return keep
 
     def _blocked(self, hit: Hit, text: str) -> bool:
         pattern = self.block.get(hit.tactic)
