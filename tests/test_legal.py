@@ -184,7 +184,28 @@ def test_mention_modality_decides_stance():
 def test_prohibition_scope_strong_vs_weak():
     assert stances("禁止变卖客户财产，收取客户现金。", "R05") == {"acknowledged"}
     # a weak negation does not reach into the next clause
-    assert "acknowledged" not in stances("客户不能接听时，我们可以在不同时间段拨打。", "R12")
+    got = stances("客户不能接听时，我们可以换号码高频率拨打。", "R12")
+    assert "acknowledged" not in got and got & {"crossed_prescribed", "crossed_reported"}, got
+
+
+def test_assessing_a_possibility_is_not_conduct():
+    # 了解…是否 weighs whether family could pay; 询问 (asking them) is contact and still crosses
+    assert not stances("了解客户的资产状况、是不是可以家人代偿等，并制定方案。", "R06")
+    assert not stances("要评估其父母能否代偿。", "R06")
+    assert stances("要询问其父母能否代偿。", "R06") == {"crossed_prescribed"}
+    # the frame does not reach past a clause boundary
+    assert stances("先了解客户是否有收入，再逼其父母施压。", "R06") == {"crossed_prescribed"}
+
+
+def test_relay_needs_the_third_party_first():
+    assert "R06" in set(flag_text("联系其配偶，请她转告他今天务必还款。").rule)
+    assert "R06" not in set(flag_text("直接催客户还钱，提醒他尽快还款，以后再找家人。").rule)
+    assert "R06" not in set(flag_text("请担保人督促客户还款。").rule)
+
+
+def test_time_slots_alone_are_not_r12_but_night_calls_are():
+    assert not stances("每天不同时段拨打客户电话。", "R12")
+    assert stances("每天深夜拨打客户电话。", "R12") & {"crossed_prescribed", "crossed_reported"}
 
 
 def test_naming_an_offence_is_not_a_crossing():

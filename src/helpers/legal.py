@@ -203,6 +203,7 @@ class Indicators:
     scope_end: re.Pattern
     legal_frame: re.Pattern
     warn_frame: re.Pattern
+    assess_frame: re.Pattern
     case_report: re.Pattern
     prescriptive: re.Pattern
     reporting: re.Pattern
@@ -267,6 +268,7 @@ def _load_indicators_cached(path: str) -> Indicators:
         scope_end=_compile(r"[，,：:]\s*" + st["scope_end"], vocab, "stance.scope_end"),
         legal_frame=_compile(st["legal_frame"], vocab, "stance.legal_frame"),
         warn_frame=_compile(st["warn_frame"], vocab, "stance.warn_frame"),
+        assess_frame=_compile(st.get("assess_frame") or "(?!)", vocab, "stance.assess_frame"),
         case_report=_compile(st["case_report"], vocab, "stance.case_report"),
         prescriptive=_compile(st["prescriptive"], vocab, "stance.prescriptive"),
         reporting=_compile(st["reporting"], vocab, "stance.reporting"),
@@ -368,13 +370,15 @@ def _stance(ind: Indicators, rule: str, text: str, s: int, e: int, naming: bool,
             mentions: list[tuple[int, int, str, str]], modality=None) -> tuple[str | None, str]:
     """(stance, basis) of one hit; stance None when a mere naming carries no stance.
 
-    Order: the rule-specific frames (prohibition, case report, legal citation, warning);
-    then a tactic mention overlapping the hit; then the study's modality scope rules at the
+    Order: the rule-specific frames (prohibition, assessment of a possibility — no stance,
+    case report, legal citation, warning); then a tactic mention overlapping the hit; then the study's modality scope rules at the
     hit's own span (``modality(s, e)``, helpers.modality); then the nearest mention; then
     this module's directive / reporting cues.
     """
     if _negated(ind, text, s, e):
         return "acknowledged", "negation"
+    if not naming and ind.assess_frame.search(text, 0, e):
+        return None, "assessment"  # 了解…是否可以家人代偿: weighing a possibility, not conduct
     if ind.case_report.search(text):
         return "crossed_reported", "case_report"
     if (naming or rule in ind.legal_frame_rules) and ind.legal_frame.search(text):
@@ -412,7 +416,7 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
         for cue in ind.cues[rule]:
             for s, e in _cue_hits(cue, text):
                 stance, basis = _stance(ind, rule, text, s, e, False, mentions, modality)
-                if stance != "acknowledged" and cue.unless and _vetoed(cue, text, s, e):
+                if stance is None or (stance != "acknowledged" and cue.unless and _vetoed(cue, text, s, e)):
                     continue
                 hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.{cue.id}", "match": text[s:e],
                              "s": s, "e": e, "basis": basis})

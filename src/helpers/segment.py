@@ -241,54 +241,47 @@ def sentence_spans(text: str) -> list[tuple[int, int, int]]:
     return spans
 
 
-def _raw_mapper(documents: pd.DataFrame, edits: pd.DataFrame | None):
-    """A function (doc, positions, side) → raw offsets through the audit trail.
-
-    With no edits the mapping is a shift by the document's ``raw_start``. Otherwise
-    ``helpers.clean`` maps (``side``: "right" for span starts, "left" for span ends), with
-    one offset map per document built in a single pass when clean offers ``offset_maps``.
-    """
-    if edits is None or len(edits) == 0:
-        base = dict(zip(documents["doc"], documents["raw_start"])) if "raw_start" in documents else {}
-        return lambda doc, positions, side="right": [int(base.get(doc, 0)) + p for p in positions]
-    from . import clean
-
-    if hasattr(clean, "offset_maps"):
-        maps = clean.offset_maps(documents, edits)
-        return lambda doc, positions, side="right": [int(p) for p in maps[doc].to_raw(positions, side)]
-    return lambda doc, positions, side="right": [
-        int(p) for p in clean.raw_offsets(documents, edits, doc, positions, side=side)]
-
-
 def split_sentences(documents: pd.DataFrame, edits: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per sentence: doc, sent, para, start, end, raw_start, raw_end, text.
 
     ``text == documents.text[start:end]``; ``sent`` and ``para`` are 0-based within the doc;
-    raw offsets come from ``helpers.clean.raw_offsets`` over the edits (audit trail).
+    raw offsets come from the edits (audit trail) through one ``helpers.clean.OffsetIndex``
+    for the whole corpus (a shift by the document's ``raw_start`` where it has no edits).
     """
-    cols: dict[str, list] = {c: [] for c in SENTENCE_COLUMNS}
-    to_raw = _raw_mapper(documents, edits)
-    for row in documents.itertuples(index=False):
-        text = row.text if isinstance(row.text, str) else ""
-        spans = sentence_spans(text)
-        if not spans:
+    from .clean import OffsetIndex
+
+    rows: list[int] = []
+    paras: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    texts: list[str] = []
+    for k, text in enumerate(documents["text"].tolist()):
+        if not isinstance(text, str):
             continue
-        starts = [s for _, s, _ in spans]
-        ends = [e for _, _, e in spans]
-        n = len(spans)
-        cols["doc"].extend([row.doc] * n)
-        cols["sent"].extend(range(n))
-        cols["para"].extend(p for p, _, _ in spans)
-        cols["start"].extend(starts)
-        cols["end"].extend(ends)
-        cols["raw_start"].extend(to_raw(row.doc, starts, "right"))
-        cols["raw_end"].extend(to_raw(row.doc, ends, "left"))
-        cols["text"].extend(text[s:e] for s, e in zip(starts, ends))
-    out = pd.DataFrame(cols, columns=SENTENCE_COLUMNS)
-    for c in ("sent", "para", "start", "end", "raw_start", "raw_end"):
-        out[c] = out[c].astype("int64")
-    out["doc"] = out["doc"].astype(object)
-    out["text"] = out["text"].astype(object)
+        for para, s, e in sentence_spans(text):
+            rows.append(k)
+            paras.append(para)
+            starts.append(s)
+            ends.append(e)
+            texts.append(text[s:e])
+    row = np.asarray(rows, dtype=np.int64)
+    start = np.asarray(starts, dtype=np.int64)
+    end = np.asarray(ends, dtype=np.int64)
+    no_edits = pd.DataFrame(columns=["doc", "raw_start", "raw_end", "start", "end"])
+    index = OffsetIndex(documents, edits if edits is not None else no_edits)
+    # sentence number within its document: position minus the index of the document's first sentence
+    first = np.concatenate(([True], row[1:] != row[:-1])) if len(row) else np.zeros(0, dtype=bool)
+    sent = np.arange(len(row)) - np.maximum.accumulate(np.where(first, np.arange(len(row)), 0))
+    out = pd.DataFrame({
+        "doc": pd.Series(documents["doc"].to_numpy(dtype=object)[row], dtype=object),
+        "sent": sent.astype(np.int64),
+        "para": np.asarray(paras, dtype=np.int64),
+        "start": start,
+        "end": end,
+        "raw_start": index.to_raw(None, start, "right", rows=row),
+        "raw_end": index.to_raw(None, end, "left", rows=row),
+        "text": pd.Series(texts, dtype=object),
+    }, columns=SENTENCE_COLUMNS)
     return out
 
 
