@@ -13,6 +13,7 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -298,12 +299,28 @@ def _cut(seg: Segmenter, joined: str, pos: bool) -> tuple[list[str], list[str] |
     return seg.cut(joined), None
 
 
+def _str_column(values: list, keep: np.ndarray | None = None) -> pd.Series:
+    """A column of Python strings, built from a list (pandas infers its string dtype fastest from one)."""
+    if keep is not None and not keep.all():
+        values = list(compress(values, keep.tolist()))
+    return pd.Series(values)
+
+
+def _repeat_column(values: pd.Series, row: np.ndarray) -> pd.Series:
+    """``values[row]`` as a column: string ids are taken from their few distinct values, not copied row by row."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    if len(uniques) and all(isinstance(u, str) for u in uniques):
+        return pd.Series(pd.array(list(uniques), dtype="str").take(codes[row]))
+    return pd.Series(values.to_numpy(dtype=object)[row].tolist())
+
+
 def tokenize(sentences: pd.DataFrame, backend: str = "jieba", pos: bool = False,
              segmenter: Segmenter | None = None) -> pd.DataFrame:
     """One row per token: doc, sent, token, start, end[, pos] (clean document offsets).
 
     Whitespace tokens are dropped; punctuation is kept (``helpers.vocab`` filters it).
-    ``documents.text[start:end] == token`` for every row.
+    ``documents.text[start:end] == token`` for every row. All sentences are cut in one call
+    on their line-break-joined text, then located by array arithmetic.
     """
     seg = segmenter if segmenter is not None else get_segmenter(backend)
     columns = TOKEN_COLUMNS + (["pos"] if pos else [])
@@ -330,14 +347,14 @@ def tokenize(sentences: pd.DataFrame, backend: str = "jieba", pos: bool = False,
     if crosses.any():  # a token ran over a sentence boundary: never seen, but never silent
         raise RuntimeError(f"{crosses.sum()} tokens cross a sentence boundary")
     row, local, lengths = row[keep], local[keep], lengths[keep]
-    sent_start = sentences["start"].to_numpy(dtype=np.int64)[row]
+    start = sentences["start"].to_numpy(dtype=np.int64)[row] + local
     out = pd.DataFrame({
-        "doc": sentences["doc"].to_numpy(dtype=object)[row],
+        "doc": _repeat_column(sentences["doc"], row),
         "sent": sentences["sent"].to_numpy(dtype=np.int64)[row],
-        "token": np.asarray(words, dtype=object)[keep],
-        "start": sent_start + local,
-        "end": sent_start + local + lengths,
+        "token": _str_column(words, keep),
+        "start": start,
+        "end": start + lengths,
     })
     if pos:
-        out["pos"] = np.asarray(flags, dtype=object)[keep]
-    return out.reset_index(drop=True)
+        out["pos"] = _str_column(flags, keep)
+    return out
