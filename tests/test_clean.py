@@ -5,6 +5,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -466,9 +467,88 @@ def test_clean_command_json_and_bad_input(tmp_path, capsys):
 def test_notebook_views(seed):
     _, documents, edits = seed
     summary = clean.edit_summary(edits)
-    assert summary["edits"].sum() == len(edits) and summary["kind"].iat[0] == "chrome"
+    assert summary["edits"].sum() == len(edits) and summary["kind"].tolist() == clean.EDIT_KINDS
+    counts = summary.set_index("kind")["edits"]
+    assert counts["normalise"] == counts["pii"] == 0 and counts["linebreak"] == counts.max()
     examples = clean.repair_examples(documents, edits, per_kind=2)
-    assert examples.groupby("kind").size().le(2).all() and examples["raw"].str.contains("【").all()
+    assert examples.groupby("kind").size().eq(2).all() and examples["raw"].str.contains("【").all()
+    assert not examples.duplicated().any()
     pairs = clean.duplicate_pairs(documents)
     assert pairs["jaccard"].iat[0] > 0.95
     assert clean.side_by_side(documents, pairs["duplicate_of"].iat[0], pairs["doc"].iat[0]).shape[1] == 2
+
+
+def test_notebook_views_on_texts_that_need_no_cleaning():
+    """A corpus of clean short texts (no edits, duplicates, spinning or nesting) gives empty, well-formed views."""
+    documents, edits = run("催收员不得使用暴力或者以暴力相威胁。不得向第三人透露债务信息。")
+    assert edits.empty and len(documents) == 1
+    summary = clean.edit_summary(edits)
+    assert summary["kind"].tolist() == clean.EDIT_KINDS and (summary[["edits", "raw_chars", "clean_chars"]] == 0).all().all()
+    assert list(clean.repair_examples(documents, edits).columns) == ["kind", "rule", "doc", "raw", "clean"]
+    assert clean.repair_examples(documents, edits).empty
+    assert clean.duplicate_pairs(documents).empty
+
+
+# --------------------------------------------------------------------------------------- offset index
+
+
+def test_offset_index_maps_many_documents_in_one_call(seed):
+    raw, documents, edits = seed
+    index = clean.OffsetIndex(documents, edits)
+    docs, positions = [], []
+    for d in documents.itertuples(index=False):
+        pos = list(range(-1, d.n_chars + 3))  # past both ends too
+        docs += [d.doc] * len(pos)
+        positions += pos
+        for side in ("right", "left"):
+            one_by_one = clean.raw_offsets(documents, edits, d.doc, pos, side=side)
+            assert index.to_raw([d.doc] * len(pos), pos, side).tolist() == one_by_one
+    right = index.to_raw(docs, positions, "right")
+    assert right.tolist() == [r for d in documents["doc"] for r in clean.raw_offsets(
+        documents, edits, d, range(-1, int(documents.set_index("doc").at[d, "n_chars"]) + 3))]
+    with pytest.raises(KeyError, match="nope"):
+        index.to_raw(["nope"], [0])
+    with pytest.raises(ValueError, match="side"):
+        index.to_raw(docs[:1], positions[:1], "middle")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.one_of(NASTY, st.text(max_size=4)), max_size=25).map("".join), min_size=1, max_size=3))
+def test_offset_index_agrees_with_the_raw_text(raws):
+    docs = pd.DataFrame([{"doc": f"s{i}", "source": f"s{i}.txt", "sha256": "0", "raw": r} for i, r in enumerate(raws)])
+    documents, edits = clean.clean_corpus(docs)
+    index = clean.OffsetIndex(documents, edits)
+    maps = clean.offset_maps(documents, edits)
+    for d in documents.itertuples(index=False):
+        raw = raws[int(d.source_doc[1:])]
+        own = edits[edits["doc"] == d.doc]
+        inside, within = set(), set()  # clean characters produced by an edit; positions strictly inside one
+        for s, e in zip(own["start"], own["end"]):
+            inside.update(range(int(s), int(e)))
+            within.update(range(int(s) + 1, int(e)))
+        pos = list(range(d.n_chars + 1))
+        right = index.to_raw([d.doc] * len(pos), pos, "right")
+        left = index.to_raw([d.doc] * len(pos), pos, "left")
+        assert right.tolist() == maps[d.doc].to_raw(pos, "right") and left.tolist() == maps[d.doc].to_raw(pos, "left")
+        assert (np.diff(right) >= 0).all() and (np.diff(left) >= 0).all()
+        assert all(left[p] <= right[p] for p in pos if p not in within)
+        assert right[0] >= d.raw_start and left[-1] <= d.raw_end
+        for p in range(d.n_chars):  # an untouched character maps onto itself in the raw text
+            if p not in inside:
+                assert raw[right[p]] == d.text[p] and left[p + 1] == right[p] + 1
+
+
+# --------------------------------------------------------------------------------------- command line in a pipe
+
+
+def test_clean_command_exits_quietly_when_the_reader_goes_away():
+    """``python -m helpers clean … | head``: no BrokenPipe traceback, exit status 141 (128 + SIGPIPE) like cat."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "helpers", "clean", str(SEED)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == clean.EXIT_BROKEN_PIPE
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err

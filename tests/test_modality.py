@@ -48,6 +48,19 @@ def span(text: str, word: str, nth: int = 0) -> tuple[int, int]:
     # directives
     ("催收时应时时跟进，可时不时发祝福语给客户", "祝福语", "prescribed"),
     ("必须在还款日前提醒客户", "还款日前", "prescribed"),
+    # any source attribution and court findings narrate (据<source>反映/通报, 经查)
+    ("据多名借款人反映，该平台催收员冒充律师打电话", "冒充", "reported"),
+    ("经查，其雇佣人员多次到债务人家中滋扰", "滋扰", "reported"),
+    # the narrator's own past practice is narration, even in a training write-up
+    ("以前我们总觉得催收就是找家人还钱", "找家人", "reported"),
+    ("部分网贷平台的催收员会冒充公检法人员", "冒充", "reported"),
+    ("张某曾多次上门，在其门口张贴欠款信息", "张贴", "reported"),
+    ("某网贷平台逾期后爆了借款人的通讯录", "通讯录", "reported"),
+    ("经审理，被害人因不堪骚扰报警", "骚扰", "reported"),
+    # a directive or a recommendation anywhere makes the whole sentence an instruction
+    ("黑名单的作用有限，赶紧给他打电话", "黑名单", "prescribed"),
+    ("在合法的前提下，公开名单比自己去找效果更好", "公开名单", "prescribed"),
+    ("催回欠款最有效的办法是请村干部出面", "村干部", "prescribed"),
 ])
 def test_modality_without_context(text, word, expected):
     assert modality_of(text, span(text, word)) == expected
@@ -57,6 +70,13 @@ def test_default_without_any_cue_is_prescribed_and_context_default_overrides():
     text = "前三天每日电话催要"
     assert modality_of(text, span(text, "每日电话")) == "prescribed"
     assert modality_of(text, span(text, "每日电话"), {"default": "reported"}) == "reported"
+
+
+def test_recommendation_outranks_a_narrative_documents_default():
+    text = "这种方法最有效，借助公安力量催收"
+    assert modality_of(text, span(text, "公安力量"), {"default": "reported"}) == "prescribed"
+    plain = "借助公安力量催收"
+    assert modality_of(plain, span(plain, "公安力量"), {"default": "reported"}) == "reported"
 
 
 @pytest.mark.parametrize("heading, text, word, expected", [

@@ -106,3 +106,15 @@ def test_code_command_reports_unusable_input(small_corpus):
                           capture_output=True, text=True, cwd=paths.ROOT)
     assert proc.returncode != 0
     assert "d_binary.txt" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_code_command_exits_quietly_when_the_reader_goes_away(small_corpus):
+    """``python -m helpers code … | head``: no BrokenPipe traceback, exit status 141 like ``cat``."""
+    from helpers import clean
+
+    proc = subprocess.Popen([sys.executable, "-m", "helpers", "code", str(small_corpus / "a_script.txt")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=paths.ROOT)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == clean.EXIT_BROKEN_PIPE
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err

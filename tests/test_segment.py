@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
+import time
 
 import jieba
 import pandas as pd
@@ -22,6 +23,8 @@ HAS_CLEAN = importlib.util.find_spec("helpers.clean") is not None
 PHRASE_CUES = {
     "逼其": "逼 + pronoun 其 (逼其父母): a phrase",
     "上征信": "上 + 征信: a phrase; 征信 must stay countable on its own",
+    "攀关系": "verb 攀 + object 关系 (T03 rapport): a phrase; 关系 stays countable",
+    "谈交情": "verb 谈 + object 交情 (T03 rapport): a phrase; 交情 stays countable",
 }
 
 
@@ -244,3 +247,82 @@ def test_seed_sentences_slice_back_and_map_to_raw():
     untouched = sents[~pd.Series(touched, index=sents.index)]
     assert len(untouched) > 200
     assert [raw[a:b] for a, b in untouched[["raw_start", "raw_end"]].itertuples(index=False)] == untouched["text"].tolist()
+
+
+# --------------------------------------------------------------------------- jieba backend: same tokens as jieba, faster
+
+HAN_TEXT = st.lists(st.one_of(
+    st.sampled_from([e.word for e in S.load_userdict()] + ["杭研", "网易", "大厦", "催收费用", "北京清华大学"]),
+    st.text(st.sampled_from(list("催收员逾期还款电话家人上门的了是我你他不要杭研网易大厦北京清华学费用")), max_size=6),
+    st.text(st.sampled_from(list("，。！？;、 \n\r\u3000\t（）“”abcXYZ019+#&._%-")), max_size=3),
+), max_size=30).map("".join)
+
+
+def test_jieba_backend_uses_hmm_like_jieba_lcut():
+    seg = S.get_segmenter("jieba")
+    assert seg.hmm
+    text = "他来到了网易杭研大厦"  # 杭研 is in no dictionary: only the HMM finds it
+    assert seg.cut(text) == seg._engine.lcut(text, HMM=True) == jieba.lcut(text)
+    assert "杭研" in seg.cut(text) and "杭研" not in seg._engine.lcut(text, HMM=False)
+    assert S.Segmenter("jieba", hmm=False).cut(text) == seg._engine.lcut(text, HMM=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(HAN_TEXT)
+def test_jieba_backend_is_token_identical_to_jieba(text):
+    seg = S.get_segmenter("jieba")
+    assert seg.cut(text) == seg._engine.lcut(text, HMM=True)
+
+
+def test_jieba_backend_is_token_identical_to_jieba_on_the_seed(seed_sentences):
+    seg = S.get_segmenter("jieba")
+    text = "\n".join(seed_sentences["text"])
+    assert seg.cut(text) == seg._engine.lcut(text, HMM=True)
+
+
+def test_fast_cut_breaks_ties_like_jieba(tmp_path):
+    """Equal path scores go to the longer word, as jieba's max() over (score, end) does."""
+    path = tmp_path / "dict.txt"
+    path.write_text("甲 5 n\n甲乙 5 n\n乙丙 7 n\n丙 7 n\n", encoding="utf-8")  # 甲|乙丙 ties 甲乙|丙 exactly
+    tok = jieba.Tokenizer(str(path))
+    tok.tmp_dir = str(tmp_path)
+    tok.initialize()
+    assert tok.lcut("甲乙丙") == ["甲乙", "丙"] == S._JiebaAccurate(tok).lcut("甲乙丙")
+
+
+def test_fast_cut_follows_dictionary_changes(tmp_path):
+    seg = S.Segmenter("jieba", userdict=tmp_path / "none.txt")
+    assert seg.cut("催收得很凶狠") == seg._engine.lcut("催收得很凶狠")
+    seg._engine.add_word("催收得很凶狠", 10)  # the prefix table is rebuilt when jieba's total changes
+    assert seg.cut("他说催收得很凶狠") == seg._engine.lcut("他说催收得很凶狠")
+    assert "催收得很凶狠" in seg.cut("他说催收得很凶狠")
+
+
+# --------------------------------------------------------------------------- whole-corpus raw offsets
+
+@pytest.mark.skipif(not HAS_CLEAN, reason="needs helpers.clean")
+def test_sentence_raw_offsets_equal_the_per_document_mapping():
+    from helpers.clean import clean_corpus, raw_offsets
+    from helpers.corpus import load_corpus
+
+    documents, edits = clean_corpus(load_corpus(SEED)[0])
+    sents = S.split_sentences(documents, edits)
+    for doc, group in sents.groupby("doc", sort=False):
+        assert group["raw_start"].tolist() == raw_offsets(documents, edits, doc, group["start"], side="right")
+        assert group["raw_end"].tolist() == raw_offsets(documents, edits, doc, group["end"], side="left")
+
+
+@pytest.mark.skipif(not HAS_CLEAN, reason="needs helpers.clean")
+def test_split_is_linear_in_the_number_of_documents():
+    """One offset index for the corpus, not a pandas filter per document (1,000 documents in well under a second)."""
+    from helpers.clean import clean_corpus
+    from helpers.corpus import load_corpus
+
+    documents, edits = clean_corpus(load_corpus(SEED)[0])
+    copies = 75
+    docs = pd.concat([documents.assign(doc=documents["doc"] + f"~{i}") for i in range(copies)], ignore_index=True)
+    edits = pd.concat([edits.assign(doc=edits["doc"] + f"~{i}") for i in range(copies)], ignore_index=True)
+    start = time.perf_counter()
+    sents = S.split_sentences(docs, edits)
+    assert time.perf_counter() - start < 1.0
+    assert len(sents) == copies * len(S.split_sentences(documents))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -11,8 +12,8 @@ from . import paths
 
 def _code(args: argparse.Namespace) -> int:
     from .corpus import CorpusError
+    from .clean import EXIT_BROKEN_PIPE, write_stdout
     from .pipeline import sentence_records, study_tables, write_records
-    import pandas as pd
 
     failed = 0
     all_tables = []
@@ -28,7 +29,10 @@ def _code(args: argparse.Namespace) -> int:
             failed += 1
         all_tables.append(tables)
     records = [rec for tables in all_tables for rec in sentence_records(tables)]
-    write_records(records, args.format, sys.stdout)
+    buffer = io.StringIO()
+    write_records(records, args.format, buffer)
+    if not write_stdout(buffer.getvalue()):
+        return EXIT_BROKEN_PIPE
     return 1 if failed and not records else (2 if failed else 0)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import csv
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -970,7 +971,8 @@ def clean_corpus(
     documents = pd.DataFrame(doc_rows, columns=DOC_COLUMNS)
     if len(documents):
         dup = find_duplicates(documents["text"].tolist(), dup_threshold, shingle)
-        documents["duplicate_of"] = [documents["doc"].iat[j] if j is not None else None for j in dup]
+        names = documents["doc"].tolist()
+        documents["duplicate_of"] = [names[j] if j is not None else None for j in dup]
     documents = documents.astype({"n_chars": "int64", "raw_start": "int64", "raw_end": "int64",
                                   "spin_density": "float64", "parent": object, "duplicate_of": object})
     for col in ("parent", "duplicate_of"):  # None, not NaN, for "no parent" / "not a duplicate"
@@ -1192,7 +1194,7 @@ def clean_command(paths_: list[str], fmt: str = "json") -> int:
     documents, edits = clean_corpus(pd.concat(frames, ignore_index=True))
     edits = public_edits(edits)
     if fmt == "table":
-        print(format_summary(documents, edits))
+        out = format_summary(documents, edits) + "\n"
     else:
         doc_keys = ["doc", "title", "parent", "duplicate_of", "spin_density", "text"]
         edit_keys = ["doc", "kind", "raw_start", "raw_end", "before", "after"]
@@ -1200,9 +1202,33 @@ def clean_command(paths_: list[str], fmt: str = "json") -> int:
             "documents": [{k: _jsonable(v) for k, v in zip(doc_keys, r)} for r in documents[doc_keys].itertuples(index=False)],
             "edits": [{k: _jsonable(v) for k, v in zip(edit_keys, r)} for r in edits[edit_keys].itertuples(index=False)],
         }
-        json.dump(payload, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        out = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
+    if not write_stdout(out):
+        return EXIT_BROKEN_PIPE
     return 2 if failed else 0
+
+
+EXIT_BROKEN_PIPE = 141
+"""Exit status when the reader of stdout went away (``… | head``): 128 + SIGPIPE, as ``cat`` or ``grep`` give."""
+
+
+def write_stdout(text: str) -> bool:
+    """Write ``text`` to stdout and flush; False, without a traceback, when the reader closed the pipe.
+
+    stdout is then pointed at /dev/null, so the interpreter's own flush at exit stays quiet too.
+    """
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return True
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # a stdout without a file descriptor (captured)
+            pass
+        return False
 
 
 def _jsonable(value):
@@ -1239,11 +1265,18 @@ EDIT_KINDS = ["normalise", "chrome", "keyword", "marker", "split", "linebreak", 
 
 
 def edit_summary(edits: pd.DataFrame) -> pd.DataFrame:
-    """Edits per kind: how many, raw characters touched, characters they left in the clean text."""
-    e = edits.assign(raw_chars=edits["raw_end"] - edits["raw_start"], clean_chars=edits["after"].str.len())
+    """Edits per kind, every cleaning step listed (0 where it changed nothing): how many, raw characters
+    touched, characters they left in the clean text. A corpus that needed no cleaning gives all zeros."""
+    e = pd.DataFrame({
+        "kind": edits["kind"].astype(object),
+        "raw_chars": (edits["raw_end"] - edits["raw_start"]).astype("int64"),
+        "clean_chars": [len(a) if isinstance(a, str) else 0 for a in edits["after"]],
+    })
     out = e.groupby("kind").agg(edits=("kind", "size"), raw_chars=("raw_chars", "sum"), clean_chars=("clean_chars", "sum"))
-    order = [k for k in EDIT_KINDS if k in out.index] + sorted(set(out.index) - set(EDIT_KINDS))
-    return out.reindex(order).reset_index()
+    order = EDIT_KINDS + sorted(set(out.index) - set(EDIT_KINDS))
+    out = out.reindex(order, fill_value=0).astype("int64")
+    out.index.name = "kind"
+    return out.reset_index()
 
 
 def _visible(s: str) -> str:
@@ -1260,9 +1293,10 @@ def repair_examples(documents: pd.DataFrame, edits: pd.DataFrame, per_kind: int 
     rows = []
     for kind in [k for k in EDIT_KINDS if k in set(edits["kind"])]:
         of_kind = edits[edits["kind"] == kind]
-        picks = of_kind.drop_duplicates("rule").head(per_kind)  # distinct rules first, then fill in order
-        picks = of_kind.loc[sorted(set(picks.index) | set(of_kind.index[:max(0, per_kind - len(picks))]))]
-        for e in picks.head(per_kind).itertuples(index=False):
+        first = of_kind.drop_duplicates("rule").index[:per_kind].tolist()  # distinct rules first,
+        rest = [i for i in of_kind.index if i not in set(first)][:per_kind - len(first)]  # then fill in order
+        picks = of_kind.loc[sorted(first + rest)]
+        for e in picks.itertuples(index=False):
             src = sources.get(e.doc, e.doc)
             if src not in raw_cache:
                 raw_cache[src] = rebuild_source(documents, edits, src)

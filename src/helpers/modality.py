@@ -14,7 +14,8 @@ Decision order for a mention at ``span`` in a sentence (first rule that fires wi
    mention's own clause carries no directive of its own.
 3. reported — news/court/complaint narration anywhere in the sentence (据报道, 被告人,
    打我电话, 我行 …, or past-tense narration with a third-person actor).
-4. prescribed — a directive (应, 要, 需, 可以, 必须 …) before or around the mention.
+4. prescribed — a directive or recommendation (应, 要, 可以, 必须, 赶紧, 最有效 …) anywhere in the
+   sentence: a sentence that instructs instructs about all it names (老赖榜单有限，赶紧把这个发给他).
 5. the context's default: ``prescribed`` in instructional documents (manuals state
    instructions as bare imperatives and list items: 前三天每日电话催要), ``reported``
    in documents whose register is narrative (set by ``tactics.document_register``).
@@ -174,6 +175,6 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
         return "prohibited"
     if is_reported(sentence_text, cues):
         return "reported"
-    if own_directive or _has_directive(sentence_text, 0, start, cues):
+    if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
         return "prescribed"
     return default

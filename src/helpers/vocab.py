@@ -219,10 +219,10 @@ def kwic(table: pd.DataFrame, pattern: str, window: int = 10, *, regex: bool = F
     if edits is None or not len(edits):
         out["raw_start"] = out["_raw_base"] + out["start"]
     else:
-        to_raw = segment._raw_mapper(docs[docs["doc"].isin(set(out["doc"]))], edits)
-        out["raw_start"] = 0
-        for doc, idx in out.groupby("doc", sort=False).groups.items():
-            out.loc[idx, "raw_start"] = to_raw(doc, out.loc[idx, "start"].tolist(), "right")
+        from .clean import OffsetIndex
+
+        index = OffsetIndex(docs[docs["doc"].isin(set(out["doc"]))], edits)
+        out["raw_start"] = index.to_raw(out["doc"].to_numpy(), out["start"].to_numpy(), "right")
     for col in ("left", "right"):
         out[col] = out[col].str.replace(segment.LINE_BREAK, "⏎", regex=True)
     out = out.sort_values(["_order", "start"], kind="mergesort").reset_index(drop=True)
