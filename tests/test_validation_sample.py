@@ -13,9 +13,11 @@ from helpers.validate import agreement, compare, load_gold
 DATA = paths.ROOT / "tests" / "data"
 
 # measured levels, rounded down to two decimals
-SAMPLE_MICRO_F1 = 0.76
-SAMPLE_RED_LINE_F1 = {"crossed": 0.78, "acknowledged": 0.84}
-HELDOUT_MICRO_F1 = 0.62
+# (2026-12-01, after the round-2 refinement: sample in-sample, held-out blind; notebook 06)
+SAMPLE_MICRO_F1 = 0.95
+SAMPLE_RED_LINE_F1 = {"crossed": 0.85, "acknowledged": 0.88}
+HELDOUT_MICRO_F1 = 0.72
+HELDOUT_RED_LINE_F1 = {"crossed": 0.85, "acknowledged": 0.81}
 MAX_WRONG_STAGES = 0
 
 
@@ -53,10 +55,13 @@ def test_heldout_micro_f1_does_not_regress(heldout):
     assert _measure(heldout, "micro F1 (tactic)") >= HELDOUT_MICRO_F1
 
 
-def test_red_line_agreement_does_not_regress(sample):
-    rules = sample.rules.set_index("stance")["f1"]
-    for stance, level in SAMPLE_RED_LINE_F1.items():
-        assert rules[stance] >= level, stance
+@pytest.mark.parametrize("which", ["sample", "heldout"])
+def test_red_line_agreement_does_not_regress(which, sample, heldout):
+    measured = {"sample": sample, "heldout": heldout}[which]
+    levels = {"sample": SAMPLE_RED_LINE_F1, "heldout": HELDOUT_RED_LINE_F1}[which]
+    rules = measured.rules.set_index("stance")["f1"]
+    for stance, level in levels.items():
+        assert rules[stance] >= level, (which, stance, rules[stance])
 
 
 def test_no_sentence_gets_a_wrong_stage(sample):
