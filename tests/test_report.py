@@ -136,6 +136,25 @@ def test_notebook_section_keeps_narrative_tables_figures_and_drops_code():
     assert [(k, n) for k, n, _, _ in counter.captions] == [("Figure", 1), ("Table", 1), ("Table", 2)]
 
 
+def test_prose_about_the_bundled_corpus_is_shown_only_for_the_bundled_corpus():
+    nb = _notebook(_png_with_chinese())
+    nb.cells[-1].metadata["tags"] = [report.BUNDLED_TAG]  # the findings cell: "## 发现 Findings" + prose
+    nb.cells.insert(1, new_markdown_cell("种子页面有十四篇文章。", metadata={"tags": [report.BUNDLED_TAG]}))
+    own = report.notebook_section(nb, "03_tactics.ipynb", report.Counter(), bundled=True).html
+    other = report.notebook_section(nb, "03_tactics.ipynb", report.Counter(), bundled=False)
+    assert "种子页面有十四篇文章" in own and "催收手段以电话为主" in own and report.BUNDLED_NOTE not in own
+    assert "种子页面有十四篇文章" not in other.html and "催收手段以电话为主" not in other.html
+    assert "Which tactics do the texts prescribe?" in other.html  # untagged narrative stays
+    assert other.subsections[-1][1] == "发现 Findings"  # the heading stays in the contents
+    assert other.html.count(report.BUNDLED_NOTE) == 2  # once for the untagged-heading prose, once under Findings
+
+
+def test_bundled_checksum_matches_the_manifest_of_corpus_raw():
+    files = report._read_commented_csv(paths.RAW / "MANIFEST.csv")
+    assert report.bundled_checksum() == report.raw_checksum(files["sha256"])
+    assert report.bundled_checksum(paths.ROOT / "no_such_folder") is None
+
+
 def test_external_fetches_flags_network_loads_but_not_links():
     assert report.external_fetches('<script src="https://cdn.example/require.js"></script>')
     assert report.external_fetches('<link rel="stylesheet" href="//fonts.example/css">')
@@ -292,7 +311,11 @@ def test_report_runs_on_another_corpus_and_names_its_documents(tmp_path):
                                progress=False).read_text(encoding="utf-8")
     for stem in texts:
         assert stem in html, f"report does not name document {stem}"
-    assert "000_596d8518cc043797" not in html, "seed corpus leaked into another corpus's report"
+    # the seed's documents and the notebooks' prose about it stay out (the appendices may still cite the seed
+    # file as the provenance of lexicon entries)
+    assert "000_596d8518cc043797-a" not in html, "seed corpus documents leaked into another corpus's report"
+    assert "article-aggregator" not in html and "On the founding page" not in html, "seed prose leaked"
+    assert report.BUNDLED_NOTE in html
     assert re.search(r"<th>Files read</th><td>3\b", html)
 
 

@@ -48,6 +48,10 @@ KEY_PACKAGES = (
 # Cells whose outputs never go into the report (papermill's and the notebook authors' tags).
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-output", "remove_output", "remove-cell",
                "remove_cell", "report-hide"}
+# Markdown cells whose prose describes the bundled corpus: shown only in a report built on it.
+BUNDLED_TAG = "bundled-corpus"
+BUNDLED_NOTE = ("<p class=\"omitted\"><em>The notebook's prose about the bundled corpus is omitted: this report was "
+                "built on another corpus, and only its own tables and figures are shown.</em></p>")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 # Attributes and CSS that make a browser fetch something (a plain <a href> link does not).
 EXTERNAL_FETCH = re.compile(
@@ -63,6 +67,14 @@ def raw_checksum(file_hashes: Iterable[str]) -> str:
     """sha256 over the sorted per-file sha256 hex digests: one fingerprint for a raw corpus."""
     joined = "\n".join(sorted(h.lower() for h in file_hashes))
     return hashlib.sha256(joined.encode("ascii")).hexdigest()
+
+
+def bundled_checksum(raw: Path = paths.RAW) -> str | None:
+    """The ``raw_checksum`` of the bundled corpus, from its manifest (None without one)."""
+    manifest = Path(raw) / "MANIFEST.csv"
+    if not manifest.exists():
+        return None
+    return raw_checksum(_read_commented_csv(manifest)["sha256"])
 
 
 def package_versions(names: Sequence[str] = KEY_PACKAGES) -> pd.DataFrame:
@@ -254,15 +266,29 @@ def frame_html(df: pd.DataFrame, caption: str, counter: Counter) -> str:
     return table_html(body, caption, counter)
 
 
-def notebook_section(nb: dict, name: str, counter: Counter) -> Section:
-    """An executed notebook as narrative, tables and figures, without code cells or stderr."""
+def notebook_section(nb: dict, name: str, counter: Counter, bundled: bool = True) -> Section:
+    """An executed notebook as narrative, tables and figures, without code cells or stderr.
+
+    Markdown cells tagged ``bundled-corpus`` (the authors' reading of the bundled corpus) are kept only when
+    ``bundled``; otherwise their leading ``##`` heading stays and their prose is replaced by a short note.
+    """
     cells = nb.get("cells", [])
+    if not bundled:  # cut the bundled corpus's prose before anything (captions included) reads it
+        cells = [_omitted(c) if c.get("cell_type") == "markdown" and BUNDLED_TAG in c.get("metadata", {}).get("tags", [])
+                 else c for c in cells]
     title = Path(name).stem
     parts: list[str] = []
     subsections: list[tuple[str, str]] = []
     anchor = "nb-" + re.sub(r"[^a-z0-9]+", "-", Path(name).stem.lower()).strip("-")
     for i, cell in enumerate(cells):
         source = _source(cell)
+        if cell.get("metadata", {}).get("omitted"):
+            if source:
+                parts.append(re.sub(r"<h3>(.*?)</h3>", lambda m: _subsection(m, anchor, subsections),
+                                    markdown_html(source), flags=re.S))
+            if source or BUNDLED_NOTE not in parts:
+                parts.append(BUNDLED_NOTE)
+            continue
         if cell.get("cell_type") == "markdown":
             if title == Path(name).stem:
                 heading = re.match(r"\s*#\s+(.+)", source)
@@ -283,6 +309,12 @@ def notebook_section(nb: dict, name: str, counter: Counter) -> Section:
             parts.append(_output_html(output, caption, counter))
     body = "\n".join(p for p in parts if p)
     return Section(anchor=anchor, title=title, html=body, subsections=subsections)
+
+
+def _omitted(cell: dict) -> dict:
+    """A bundled-corpus prose cell reduced to its leading ``##`` heading (or nothing), marked as omitted."""
+    heading = re.match(r"\s*(##[^\n]*)", _source(cell))
+    return {"cell_type": "markdown", "source": heading.group(1) if heading else "", "metadata": {"omitted": True}}
 
 
 def _subsection(match: re.Match, anchor: str, subsections: list[tuple[str, str]]) -> str:
@@ -598,7 +630,8 @@ def assemble(
     rules_path = Path(lexicons) / "red_lines.csv"
     rules = _read_commented_csv(rules_path) if rules_path.exists() else None
     sections = [methods_section(facts, lexicons, rules, counter)]
-    results = [notebook_section(nb, name, counter) for name, nb in notebooks]
+    bundled = facts.get("checksum") == bundled_checksum()
+    results = [notebook_section(nb, name, counter, bundled) for name, nb in notebooks]
     validation = [s for s, (name, _) in zip(results, notebooks) if "validation" in name]
     if not validation:
         results.append(Section("validation", "Validation",
