@@ -250,6 +250,24 @@ def parse_codebook(data: Any, path: Path | None = None) -> Codebook:
 def load_codebook(path: str | Path | None = None) -> Codebook:
     """Read and validate ``codebook.yaml`` (default: the bundled lexicon); ValueError names the bad entry."""
     path = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:  # unchanged file: reuse (a corpus run codes many partitions)
+        return _LOADED[key]
+    book = _read_codebook(path)
+    if key is not None:
+        _LOADED.clear()
+        _LOADED[key] = book
+    return book
+
+
+_LOADED: dict[tuple, "Codebook"] = {}
+
+
+def _read_codebook(path: Path) -> Codebook:
     with open(path, encoding="utf-8") as fh:
         try:
             data = yaml.safe_load(fh)

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
 
 from . import paths
 
@@ -98,6 +98,14 @@ def _compile(cue: str) -> re.Pattern:
 def load_stages(path: str | Path | None = None, mapping: str | None = None) -> Stages:
     """Read ``stages.yaml`` (default: the project's) with the day → stage ``mapping`` named there."""
     path = Path(path) if path is not None else paths.LEXICONS / "stages.yaml"
+    stat = path.stat()
+    return _load_stages_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size, mapping)
+
+
+@lru_cache(maxsize=16)
+def _load_stages_cached(resolved: str, mtime_ns: int, size: int, mapping: str | None) -> Stages:
+    """Parse stages.yaml once per (file version, mapping): a corpus run stages many partitions."""
+    path = Path(resolved)
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     cues = []
     for vocabulary, by_stage in data["vocabularies"].items():
@@ -377,15 +385,14 @@ def assign_stages(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
     titles = {}
     if documents is not None and "title" in documents:
         titles = {d: t for d, t in zip(documents["doc"], documents["title"]) if isinstance(t, str)}
-    result = pd.DataFrame(index=out.index, columns=["stage", "stage_cue", "stage_source"], dtype=object)
+    labels: list[tuple] = [(None, None, None)] * len(out)
+    position = pd.Series(np.arange(len(out)), index=out.index)
     for doc, rows in out.groupby("doc", sort=False):
-        rows = rows.sort_values("sent")
-        labels = _outline_doc(rows, st, titles.get(doc))
-        result.loc[rows.index, ["stage", "stage_cue", "stage_source"]] = pd.DataFrame(
-            labels, index=rows.index, columns=["stage", "stage_cue", "stage_source"], dtype=object)
-    for col in ("stage", "stage_cue", "stage_source"):
-        out[col] = pd.Series(result[col].tolist(), index=out.index, dtype=object)
-        out[col] = out[col].where(out[col].notna(), None)
+        rows = rows.sort_values("sent", kind="stable")
+        for k, label in zip(position[rows.index].tolist(), _outline_doc(rows, st, titles.get(doc))):
+            labels[k] = label
+    for i, col in enumerate(("stage", "stage_cue", "stage_source")):
+        out[col] = pd.Series([lab[i] for lab in labels], index=out.index, dtype=object)
     out["intensity"] = sentence_intensity(out, mentions if mentions is not None else pd.DataFrame())
     return out
 
@@ -498,6 +505,8 @@ def ordinal_trend(x: Iterable[float], y: Iterable[float], n_perm: int = 5000, se
     With x a grouping (stage ranks) this is the Jonckheere–Terpstra test: J = (S + P) / 2
     with S the concordant minus discordant pairs and P the pairs in different groups.
     """
+    from scipy import stats  # imported here: 2 s at import time, needed only by the trend statistics
+
     x = np.asarray(list(x), dtype=float)
     y = np.asarray(list(y), dtype=float)
     n = len(x)
@@ -522,6 +531,8 @@ def ordinal_trend(x: Iterable[float], y: Iterable[float], n_perm: int = 5000, se
 
 def _perm_hits(x: np.ndarray, y: np.ndarray, tau: float, n_perm: int, rng: np.random.Generator) -> int:
     """How many permutations of y give Kendall's tau ≥ the observed (S is tau times a constant)."""
+    from scipy import stats
+
     n = len(x)
     if n > 1500:  # pairwise vectors too large: scipy's O(n log n) tau per permutation
         return sum(stats.kendalltau(x, rng.permutation(y)).statistic >= tau - 1e-12 for _ in range(n_perm))
@@ -557,6 +568,8 @@ def ladder_slopes(units: pd.DataFrame) -> pd.DataFrame:
     ``escalates`` is True when the article spans at least two stages and the slope is positive;
     articles with one stage get NaN slope and ``escalates`` False.
     """
+    from scipy import stats  # imported here: 2 s at import time, needed only by the trend statistics
+
     rows = []
     for doc, u in units.groupby("doc", sort=True):
         x = u["stage"].map(STAGE_RANK).to_numpy(float)

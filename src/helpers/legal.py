@@ -292,12 +292,12 @@ def load_indicators(path: str | Path | None = None) -> Indicators:
 def _cue_hits(cue: Cue, text: str) -> list[tuple[int, int]]:
     """Spans where the cue matches in ``text`` (co-occurring patterns merged into one span)."""
     first, rest = cue.patterns[0], cue.patterns[1:]
+    firsts = [m.span() for m in first.finditer(text) if m.end() > m.start()]
+    if not firsts:  # the common case: most cues are absent from most sentences
+        return []
     spans = []
     others = [[m.span() for m in p.finditer(text) if m.end() > m.start()] for p in rest]
-    for m in first.finditer(text):
-        if m.end() == m.start():
-            continue
-        s, e = m.span()
+    for s, e in firsts:
         ok = True
         for matches in others:
             best = None

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 import ahocorasick
+import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, load_codebook
@@ -246,14 +247,16 @@ def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]
     has_para = "para" in sentences.columns
     out: list[dict] = [{} for _ in range(len(sentences))]
     order = sentences.reset_index(drop=True)
+    paras = order["para"].tolist() if has_para else [None] * len(order)
+    texts = order["text"].tolist()
     for doc, group in order.groupby("doc", sort=False):
         list_heading: str | None = None
         list_since = max_num = 0
         item_heading: str | None = None
         prev_para = None
-        for n, (idx, row) in enumerate(group.sort_values("sent").iterrows()):
-            text = str(row["text"])
-            para = row["para"] if has_para else None
+        for n, idx in enumerate(group.sort_values("sent", kind="stable").index.tolist()):
+            text = str(texts[idx])
+            para = paras[idx]
             marker = ITEM_MARKER.match(text)
             if has_para and prev_para is not None and para != prev_para and not marker:
                 list_heading = item_heading = None
@@ -284,27 +287,19 @@ def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]
 
 
 def _raw_positions(sentences: pd.DataFrame, rows: list[dict], documents, edits) -> None:
-    """Fill raw_start/raw_end: through helpers.clean.raw_offsets when documents and edits are
-    given, else sentence raw_start + offset when the sentence's raw and clean lengths agree."""
-    mapper = None
-    if documents is not None and edits is not None:
-        try:
-            from .clean import raw_offsets as mapper
-        except ImportError:  # upstream stage not installed: fall back below
-            mapper = None
-    if mapper is not None:
-        by_doc: dict[str, list[dict]] = {}
-        for r in rows:
-            by_doc.setdefault(r["doc"], []).append(r)
-        for doc, group in by_doc.items():
-            try:  # starts map to where their character came from, ends to just after the last one
-                starts = mapper(documents, edits, doc, [r["start"] for r in group], side="right")
-                ends = mapper(documents, edits, doc, [r["end"] for r in group], side="left")
-            except TypeError:  # an implementation without ``side``
-                starts = mapper(documents, edits, doc, [r["start"] for r in group])
-                ends = mapper(documents, edits, doc, [r["end"] for r in group])
-            for r, rs, re_ in zip(group, starts, ends):
-                r["raw_start"], r["raw_end"] = rs, re_
+    """Fill raw_start/raw_end: through one ``helpers.clean.OffsetIndex`` for all mentions when documents and
+    edits are given (starts map to where their character came from, ends to just after the last one), else
+    sentence raw_start + offset when the sentence's raw and clean lengths agree."""
+    if documents is not None and edits is not None and rows:
+        from .clean import OffsetIndex
+
+        index = OffsetIndex(documents, edits)
+        docs = np.array([r["doc"] for r in rows], dtype=object)
+        keys = index.rows(docs)
+        starts = index.to_raw(docs, np.fromiter((r["start"] for r in rows), np.int64, len(rows)), "right", rows=keys)
+        ends = index.to_raw(docs, np.fromiter((r["end"] for r in rows), np.int64, len(rows)), "left", rows=keys)
+        for r, rs, re_ in zip(rows, starts.tolist(), ends.tolist()):
+            r["raw_start"], r["raw_end"] = rs, re_
         return
     for r in rows:
         rs, re_, cs, ce = r.pop("_sent_raw_start"), r.pop("_sent_raw_end"), r.pop("_sent_start"), r.pop("_sent_end")
