@@ -118,3 +118,18 @@ def test_code_command_exits_quietly_when_the_reader_goes_away(small_corpus):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == clean.EXIT_BROKEN_PIPE
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
+
+
+def test_tables_without_rows_read_back_with_their_columns(tmp_path):
+    """A corpus with no edits (or no flags) still gives tables with the contract's columns."""
+    from helpers.pipeline import RUN_COLUMNS, is_run
+
+    corpus = tmp_path / "texts"
+    corpus.mkdir()
+    (corpus / "plain.txt").write_text("今天天气很好。我们去公园散步。", encoding="utf-8")
+    run(corpus, tmp_path / "out", progress=False)
+    assert is_run(tmp_path / "out") and not is_run(corpus)
+    tables = load_run(tmp_path / "out")
+    assert len(tables["documents"]) == 1 and len(tables["edits"]) == 0 and len(tables["flags"]) == 0
+    for name, frame in tables.items():
+        assert list(frame.columns) == RUN_COLUMNS[name], name

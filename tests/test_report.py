@@ -296,15 +296,36 @@ def test_seed_report_loads_offline_in_chromium(seed_report, chromium_path):
     _assert_embedded_font(check)
 
 
+SECOND_CORPUS = {
+    "collection_script": "催收话术\n您好，您的账单已逾期3天，请今天下午五点前还款，否则我们将联系您的家人和单位领导。",
+    "debtor_complaint": "投诉信\n催收员每天打几十个电话，还给我父母发短信说我是老赖，威胁要上门。",
+    "collection_rule": "催收管理规定\n催收人员不得辱骂债务人，严禁在晚上十点后致电，不得联系与债务无关的第三人。",
+}
+
+
+@needs_pipeline
+def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path):
+    """``make report CORPUS=<output of python -m helpers run>``: the notebooks read the Parquet tables."""
+    from helpers.pipeline import run
+
+    corpus = tmp_path / "texts"
+    corpus.mkdir()
+    for stem, text in SECOND_CORPUS.items():
+        (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
+    run(corpus, tmp_path / "run", progress=False)
+    html = report.build_report(corpus=tmp_path / "run", out=tmp_path / "out", lexicons=paths.LEXICONS,
+                               progress=False).read_text(encoding="utf-8")
+    for stem in SECOND_CORPUS:
+        assert stem in html, f"report does not name document {stem}"
+    assert "000_596d8518cc043797-a" not in html
+    assert "raw rebuild is not checked here" in html
+
+
 @needs_pipeline
 def test_report_runs_on_another_corpus_and_names_its_documents(tmp_path):
     corpus = tmp_path / "texts"
     corpus.mkdir()
-    texts = {
-        "collection_script": "催收话术\n您好，您的账单已逾期3天，请今天下午五点前还款，否则我们将联系您的家人和单位领导。",
-        "debtor_complaint": "投诉信\n催收员每天打几十个电话，还给我父母发短信说我是老赖，威胁要上门。",
-        "collection_rule": "催收管理规定\n催收人员不得辱骂债务人，严禁在晚上十点后致电，不得联系与债务无关的第三人。",
-    }
+    texts = SECOND_CORPUS
     for stem, text in texts.items():
         (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
     html = report.build_report(corpus=corpus, out=tmp_path / "out", lexicons=paths.LEXICONS,

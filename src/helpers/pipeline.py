@@ -36,7 +36,7 @@ def study_tables(
     When ``corpus`` is the output folder of ``python -m helpers run`` (it holds ``_run.json``),
     the tables are read from its Parquet files instead, so notebooks run unchanged on a
     corpus far larger than memory allows to process in a notebook."""
-    if (Path(corpus) / "_run.json").exists():
+    if is_run(corpus):
         names = [t for t in TABLES if tokens or t != "tokens"]
         tables = load_run(corpus, names)
         tables.setdefault("tokens", pd.DataFrame())
@@ -135,6 +135,20 @@ def write_records(records: Iterable[dict], fmt: str, stream) -> None:
 # ---------------------------------------------------------------------------
 
 RUN_TABLES = ("documents", "edits", "sentences", "tokens", "mentions", "flags", "errors")
+# Columns of each run table (docs/contracts.md), so a table no partition produced rows for still reads back
+# with its schema (a corpus without a single edit has an empty ``edits`` table, not a column-less one).
+RUN_COLUMNS = {
+    "documents": ["doc", "source", "sha256", "title", "parent", "duplicate_of", "spin_density", "n_chars", "text",
+                  "raw_start", "raw_end", "source_doc", "title_source"],
+    "edits": ["doc", "kind", "raw_start", "raw_end", "before", "after", "rule", "start", "end"],
+    "sentences": ["doc", "sent", "para", "start", "end", "raw_start", "raw_end", "text", "stage", "stage_cue",
+                  "stage_source", "intensity"],
+    "tokens": ["doc", "sent", "token", "start", "end"],
+    "mentions": ["doc", "sent", "tactic", "modality", "cue", "start", "end", "raw_start", "raw_end", "weight"],
+    "flags": ["doc", "sent", "rule", "stance", "evidence", "debt_type", "actor", "channel", "repetition", "cue",
+              "basis", "start", "end"],
+    "errors": ["source", "doc", "stage", "reason"],
+}
 TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
 
 
@@ -300,8 +314,8 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
     (out / "_partitions").mkdir(parents=True, exist_ok=True)
     counts = {"partition": part.name, "docs_in": part.n_docs}
     for name, frames in list(tables.items()) + [("errors", [pd.DataFrame(errors, columns=["source", "doc", "stage", "reason"])])]:
-        frames = [f for f in frames if len(f)]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        nonempty = [f for f in frames if len(f)]
+        frame = pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame(columns=RUN_COLUMNS[name])
         if name == "documents" and len(frame):
             frame = frame.assign(n_chars=frame.text.str.len())
         folder = out / name
@@ -402,6 +416,11 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
     return summary
 
 
+def is_run(path: str | Path) -> bool:
+    """True when ``path`` is the output folder of ``python -m helpers run`` (it holds ``_run.json``)."""
+    return (Path(path) / "_run.json").exists()
+
+
 def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
     """Read a run's Parquet tables back (optionally only some columns), in partition order."""
     out = Path(out)
@@ -410,5 +429,6 @@ def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[
         files = sorted((out / name).glob("part-*.parquet"))
         cols = (columns or {}).get(name)
         frames = [pd.read_parquet(f, columns=cols) for f in files]
-        result[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        result[name] = pd.concat(frames, ignore_index=True) if frames else \
+            pd.DataFrame(columns=cols if cols is not None else RUN_COLUMNS.get(name))
     return result
