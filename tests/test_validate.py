@@ -58,3 +58,27 @@ def test_agreement_counts_and_errors():
     assert set(res.errors.item) == {"2", "3"}
     assert res.rules.set_index("stance").loc["crossed", "f1"] == 1.0
     assert summary["stage: wrong stage assigned (items)"] == 0
+
+
+def test_intercoder_agreement_between_two_hand_codings():
+    from helpers.validate import intercoder
+
+    first = _gold([["1", "先打电话。", "T01:prescribed", "S0", "", ""],
+                   ["2", "联系家人施压。", "T07:prescribed;T12:prescribed", "", "R06", ""],
+                   ["3", "禁止辱骂。", "", "", "", "R01"],
+                   ["4", "只在第一份里。", "T05:prescribed", "", "", ""]])
+    second = _gold([["2", "联系家人施压。", "T07:prescribed", "", "R06", ""],
+                    ["1", "先打电话。", "T01:prescribed", "S0", "", ""],
+                    ["3", "禁止辱骂。", "", "", "", "R01"]])
+    result = intercoder(first, second)
+    summary = dict(zip(result.summary.measure, result.summary.value))
+    assert summary["items"] == 3  # item 4 was coded by the first coder only
+    # tactic presence: T01 agreed, T07 agreed, T12 only in the first: P 1.0, R 2/3
+    assert math.isclose(summary["micro precision (tactic)"], 1.0)
+    assert math.isclose(summary["micro recall (tactic)"], 2 / 3)
+    rules = result.rules.set_index("stance")
+    assert rules.loc["crossed", "f1"] == 1.0 and rules.loc["acknowledged", "f1"] == 1.0
+    with pytest.raises(ValueError, match="different texts"):
+        intercoder(first, _gold([["1", "别的句子。", "", "", "", ""]]))
+    with pytest.raises(ValueError, match="share no item"):
+        intercoder(first, _gold([["9", "x", "", "", "", ""]]))

@@ -110,6 +110,35 @@ def predictions(located: pd.DataFrame, mentions: pd.DataFrame, sentences: pd.Dat
     return pd.DataFrame(out)
 
 
+def as_predicted(gold: pd.DataFrame) -> pd.DataFrame:
+    """A hand coding in the shape ``predictions`` returns, so a second coder can stand where the machine does."""
+    return pd.DataFrame({
+        "item": gold["item"].tolist(),
+        "found": True,
+        "tactics": [parse_codes(v) for v in gold["tactics"]],
+        "stage": [str(v).strip() if isinstance(v, str) else "" for v in gold["stage"]],
+        "crossed": [parse_rules(v) for v in gold["crossed"]],
+        "acknowledged": [parse_rules(v) for v in gold["acknowledged"]],
+    })
+
+
+def intercoder(first: pd.DataFrame, second: pd.DataFrame) -> Agreement:
+    """Agreement between two hand codings of the same items (the first as reference; F1 and kappa are symmetric).
+
+    Items coded by only one of them are left out, so a second coder may code a subset (e.g. the TEST half).
+    """
+    common = [i for i in first["item"] if i in set(second["item"])]
+    if not common:
+        raise ValueError("the two codings share no item")
+    a = first.set_index("item").loc[common].reset_index()
+    b = second.set_index("item").loc[common].reset_index()
+    texts = dict(zip(a["item"], a["text"]))
+    differ = [i for i, t in zip(b["item"], b["text"]) if t != texts[i]]
+    if differ:
+        raise ValueError(f"the codings quote different texts for items {differ[:5]}")
+    return agreement(a, as_predicted(b))
+
+
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     p = tp / (tp + fp) if tp + fp else float("nan")
     r = tp / (tp + fn) if tp + fn else float("nan")
