@@ -219,6 +219,8 @@ def find_stage_cues(text: str, stages: Stages | str | Path | None = None) -> lis
     st = _as_stages(stages)
     found = _day_cues(text, st)
     for cue in st.cues:
+        if not cue.cue.startswith("re:") and cue.cue not in text:
+            continue  # a literal cue absent from the text (the common case): skip the regex engine
         for m in cue.pattern.finditer(text):
             if m.end() > m.start():
                 found.append(StageCue(m.start(), m.end(), cue.stage, m.group(0), cue.vocabulary))
