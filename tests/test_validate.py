@@ -82,3 +82,17 @@ def test_intercoder_agreement_between_two_hand_codings():
         intercoder(first, _gold([["1", "别的句子。", "", "", "", ""]]))
     with pytest.raises(ValueError, match="share no item"):
         intercoder(first, _gold([["9", "x", "", "", "", ""]]))
+
+
+def test_key_measures_puts_comparisons_side_by_side():
+    from helpers.validate import intercoder, key_measures
+
+    first = _gold([["1", "先打电话。", "T01:prescribed", "S0", "", ""],
+                   ["2", "联系家人施压。", "T07:prescribed", "", "R06", ""]])
+    second = _gold([["1", "先打电话。", "T01:prescribed", "S0", "", ""],
+                    ["2", "联系家人施压。", "T07:reported", "", "R06", ""]])
+    table = key_measures({"coder 1 vs 2": intercoder(first, second), "self": intercoder(first, first)})
+    assert list(table.columns) == ["coder 1 vs 2", "self"]
+    assert table.loc["micro F1 (tactic)", "coder 1 vs 2"] == 1.0  # same tactics
+    assert table.loc["micro F1 (tactic + modality)", "coder 1 vs 2"] == 0.5  # T07's modality differs
+    assert table.loc["red lines crossed: F1", "self"] == 1.0 and table.loc["items", "self"] == 2

@@ -321,3 +321,23 @@ def summary_table(results: dict[str, Agreement]) -> pd.DataFrame:
     """Key measures side by side, one column per evaluated set (e.g. whole / dev / test / held-out)."""
     frames = [r.summary.set_index("measure")["value"].rename(name) for name, r in results.items()]
     return pd.concat(frames, axis=1)
+
+
+KEY_MEASURES = ("micro F1 (tactic)", "Cohen's kappa (tactic presence)", "micro F1 (tactic + modality)",
+                "Cohen's kappa (modality, jointly found)", "stage accuracy (items staged by either)")
+
+
+def key_measures(results: dict[str, Agreement]) -> pd.DataFrame:
+    """The headline measures of several comparisons side by side, red-line F1 per stance included
+    (one column per comparison, e.g. coder 1 vs coder 2 beside machine vs each coder)."""
+    columns = {}
+    for name, result in results.items():
+        values = dict(zip(result.summary.measure, result.summary.value))
+        col = {m: values.get(m, float("nan")) for m in KEY_MEASURES}
+        rules = result.rules.set_index("stance")["f1"] if len(result.rules) else pd.Series(dtype=float)
+        for stance in ("crossed", "acknowledged"):
+            col[f"red lines {stance}: F1"] = float(rules.get(stance, float("nan")))
+        col["items"] = values.get("items", float("nan"))
+        columns[name] = col
+    return pd.DataFrame(columns).rename_axis("measure")
+
