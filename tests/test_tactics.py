@@ -176,3 +176,56 @@ def test_generic_and_veto_are_data(tmp_path):
     no_veto = copy.deepcopy(data)
     next(t for t in no_veto["tactics"] if t["id"] == "T04")["cues"].pop("veto")
     assert any(m["tactic"] == "T04" for m in find_mentions("非法拘禁罪需要检察机关提起诉讼。", parse_codebook(no_veto)))
+
+
+# ------------------------------------------------------------------------------ literal screen (speed device)
+
+@pytest.mark.parametrize("pattern, expected", [
+    ("只是提醒", {"只是提醒"}),
+    (r"\d+次提醒", {"次提醒"}),
+    ("(?:告知|提醒|通知)(?:客户)?还款", {"还款"}),  # one required word beats an alternation of equal length
+    ("(?:告知|提醒|通知)(?:客户)?还", {"告知", "提醒", "通知"}),  # longer strings beat a single character
+    ("(?:客户)?还款", {"还款"}),  # optional parts are never required
+    ("[甲乙]", {"甲", "乙"}),
+    ("(?:催收)+员", {"催收"}),
+    (r"(?<=不)要", {"要"}),  # look-arounds give nothing, the literal still counts
+    ("(?=催收)", None),
+    (".*", None),
+    ("(?i)abc", None),
+    ("[^甲]", None),
+])
+def test_required_literals(pattern, expected):
+    from helpers.tactics import required_literals
+
+    found = required_literals(pattern)
+    assert (found if found is None else set(found)) == expected
+
+
+def test_literal_screen_never_drops_a_matching_pattern():
+    """Property: on random texts over the cues' own characters, every regex cue that matches is a candidate."""
+    import random
+
+    from helpers.tactics import LiteralScreen, _compiled
+
+    matcher, _ = _compiled(load_codebook())
+    patterns = [p for _, p, _ in matcher.regex] + [p.pattern for _, _, p in matcher.generic]
+    screen = LiteralScreen(patterns)
+    compiled = [re.compile(p) for p in patterns]
+    alphabet = sorted({ch for p in patterns for ch in p if "\u4e00" <= ch <= "\u9fff"}) + list("0123456789，。M+")
+    rng = random.Random(20261201)
+    checked = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        cand = set(screen.candidates(text))
+        for k, c in enumerate(compiled):
+            if c.search(text):
+                checked += 1
+                assert k in cand, (patterns[k], text)
+    # seed sentences too, where the cues really occur
+    from helpers import paths
+    from helpers.pipeline import study_tables
+
+    for text in study_tables(paths.RAW, tokens=False)["sentences"]["text"]:
+        cand = set(screen.candidates(text))
+        assert all(k in cand for k, c in enumerate(compiled) if c.search(text))
+    assert checked > 0

@@ -181,7 +181,12 @@ def _number(text: str) -> int:
     return _CN[text]
 
 
+_ANY_NUMBER = re.compile(r"[\d一二两三四五六七八九十百]")  # every day form and bucket needs one
+
+
 def _day_cues(text: str, st: Stages) -> list[StageCue]:
+    if _ANY_NUMBER.search(text) is None:
+        return []
     context = any(w in text for w in st.day_context)
     found = []
     for kind, pattern in _DAY_FORMS:
@@ -214,13 +219,27 @@ def _day_cues(text: str, st: Stages) -> list[StageCue]:
     return found
 
 
+_SCREENS: dict[int, tuple] = {}
+
+
+def _cue_screen(st: Stages):
+    """A ``helpers.tactics.LiteralScreen`` over the stage cues, built once per ``Stages``."""
+    cached = _SCREENS.get(id(st))
+    if cached is None or cached[0] is not st:
+        from .tactics import LiteralScreen
+
+        if len(_SCREENS) > 32:  # a bounded cache
+            _SCREENS.clear()
+        cached = _SCREENS[id(st)] = (st, LiteralScreen(c.pattern.pattern for c in st.cues))
+    return cached[1]
+
+
 def find_stage_cues(text: str, stages: Stages | str | Path | None = None) -> list[StageCue]:
     """All stage cues in ``text``, non-overlapping (leftmost-longest), in reading order."""
     st = _as_stages(stages)
     found = _day_cues(text, st)
-    for cue in st.cues:
-        if not cue.cue.startswith("re:") and cue.cue not in text:
-            continue  # a literal cue absent from the text (the common case): skip the regex engine
+    for k in _cue_screen(st).candidates(text):  # only the cues whose anchor occurs in the text
+        cue = st.cues[k]
         for m in cue.pattern.finditer(text):
             if m.end() > m.start():
                 found.append(StageCue(m.start(), m.end(), cue.stage, m.group(0), cue.vocabulary))

@@ -412,15 +412,19 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
     ind = indicators or load_indicators()
     mentions = mentions or []
     hits = []
+    screen, index = _screen(ind)
+    live = set(screen.candidates(text))  # the cues and patterns that can match this sentence at all
     for rule in RULE_IDS:
         for cue in ind.cues[rule]:
+            if index[("cue", id(cue))] not in live:
+                continue
             for s, e in _cue_hits(cue, text):
                 stance, basis = _stance(ind, rule, text, s, e, False, mentions, modality)
                 if stance is None or (stance != "acknowledged" and cue.unless and _vetoed(cue, text, s, e)):
                     continue
                 hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.{cue.id}", "match": text[s:e],
                              "s": s, "e": e, "basis": basis})
-        if ind.names[rule] is not None:
+        if ind.names[rule] is not None and index[("names", rule)] in live:
             for m in ind.names[rule].finditer(text):
                 if any(h["rule"] == rule and h["s"] <= m.start() < h["e"] for h in hits):
                     continue
@@ -428,7 +432,7 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
                 if stance:
                     hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.names", "match": m.group(0),
                                  "s": m.start(), "e": m.end(), "basis": basis})
-        if ind.acknowledge[rule] is not None:
+        if ind.acknowledge[rule] is not None and index[("acknowledge", rule)] in live:
             for m in ind.acknowledge[rule].finditer(text):
                 hits.append({"rule": rule, "stance": "acknowledged", "cue": f"{rule}.acknowledge",
                              "match": m.group(0), "s": m.start(), "e": m.end(), "basis": "limit_statement"})
@@ -437,6 +441,32 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
     acknowledged = {h["rule"] for h in hits if h["stance"] == "acknowledged"}
     return [h for h in hits if not (h["rule"] in acknowledged and h["stance"] != "acknowledged"
                                     and not h["basis"].startswith("mention"))]
+
+
+_SCREENS: dict[int, tuple] = {}
+
+
+def _screen(ind: Indicators):
+    """A ``helpers.tactics.LiteralScreen`` over every cue (its first pattern: all of a cue's patterns must
+    match) and every names / acknowledge pattern, with the position of each; built once per indicator set."""
+    from .tactics import LiteralScreen
+
+    cached = _SCREENS.get(id(ind))
+    if cached is None or cached[0] is not ind:
+        keys, patterns = [], []
+        for rule in RULE_IDS:
+            for cue in ind.cues[rule]:
+                keys.append(("cue", id(cue)))
+                patterns.append(cue.patterns[0].pattern)
+            for kind in ("names", "acknowledge"):
+                compiled = getattr(ind, kind)[rule]
+                if compiled is not None:
+                    keys.append((kind, rule))
+                    patterns.append(compiled.pattern)
+        if len(_SCREENS) > 32:  # a bounded cache (tests build many cue sets)
+            _SCREENS.clear()
+        cached = _SCREENS[id(ind)] = (ind, LiteralScreen(patterns), {k: i for i, k in enumerate(keys)})
+    return cached[1], cached[2]
 
 
 def _span_modality(sentences: pd.DataFrame):

@@ -131,7 +131,32 @@ def heading_prohibits(heading: str | None, cues: ModalityCues | None = None) -> 
 def is_reported(text: str, cues: ModalityCues | None = None) -> bool:
     """True when the sentence narrates (news, court, complaint, an institution's account)."""
     cues = cues or default_cues()
-    return any(p is not None and p.search(text) for p in (cues.reporting, cues.victim, cues.narration))
+    key = (id(cues), text)
+    if _LAST_REPORTED[0] == key:  # the mentions of one sentence ask in a row
+        return _LAST_REPORTED[1]
+    patterns, screen = _reporting_screen(cues)
+    result = any(patterns[k].search(text) for k in screen.candidates(text))
+    _LAST_REPORTED[:] = [key, result, cues]  # cues kept alive so its id is not reused while remembered
+    return result
+
+
+_LAST_REPORTED: list = [None, False, None]
+
+
+_SCREENS: dict[int, tuple] = {}
+
+
+def _reporting_screen(cues: ModalityCues):
+    """The reporting patterns and a literal screen over them (``helpers.tactics.LiteralScreen``), once per cue set."""
+    cached = _SCREENS.get(id(cues))
+    if cached is None or cached[0] is not cues:
+        from .tactics import LiteralScreen  # imported late: helpers.tactics imports this module
+
+        if len(_SCREENS) > 32:  # a bounded cache (tests build many cue sets)
+            _SCREENS.clear()
+        patterns = [p for p in (cues.reporting, cues.victim, cues.narration) if p is not None]
+        cached = _SCREENS[id(cues)] = (cues, patterns, LiteralScreen(p.pattern for p in patterns))
+    return cached[1], cached[2]
 
 
 def _has_directive(text: str, lo: int, hi: int, cues: ModalityCues) -> bool:

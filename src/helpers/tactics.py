@@ -96,6 +96,7 @@ class Matcher:
                 self.generic_unless[tid] = (frozenset(generic["unless_tactics"]), re.compile(unless) if unless else None)
             blocks = global_block + cues["block"]
             self.block[tid] = re.compile("|".join(f"(?:{p})" for p in blocks)) if blocks else None
+        self.regex_screen = LiteralScreen(pattern for _, pattern, _ in self.regex)
         for cue, tids in literals.items():
             self.automaton.add_word(cue, (cue, tuple(tids)))
         self.has_literals = bool(literals)
@@ -110,7 +111,8 @@ class Matcher:
                 start, end = last - len(cue) + 1, last + 1
                 if _ascii_boundary_ok(text, start, end):
                     found.extend(Hit(t, "literal", cue, start, end) for t in tids)
-        for tid, pattern, compiled in self.regex:
+        for k in self.regex_screen.candidates(text):
+            tid, pattern, compiled = self.regex[k]
             for m in compiled.finditer(text):
                 if m.end() > m.start() and _ascii_boundary_ok(text, m.start(), m.end()):
                     found.append(Hit(tid, "regex", m.group(0), m.start(), m.end()))
@@ -145,6 +147,104 @@ class Matcher:
         spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
         parts = hit.parts or ((hit.start, hit.end),)
         return any(any(s <= ps and pe <= e for s, e in spans) for ps, pe in parts)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Literal screen: skip regexes that cannot match a sentence (exact; a speed device only)
+# ---------------------------------------------------------------------------------------------------------
+
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Strings at least one of which every match of ``pattern`` contains, or None when none can be derived.
+
+    Read from the parsed pattern: a literal run, or a mandatory group / alternation / character class of
+    literals. Look-arounds, wildcards and case-insensitive parts yield nothing (they are never relied on).
+    """
+    from re import _constants as sre  # the stdlib's own regex parser (CPython 3.11+)
+    from re import _parser
+
+    try:
+        tree = _parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - an unparsable pattern is simply not screened
+        return None
+    if tree.state.flags & sre.SRE_FLAG_IGNORECASE:
+        return None
+
+    def score(found: frozenset[str]) -> tuple[int, int]:
+        return min(len(x) for x in found), -len(found)
+
+    def seq(items) -> frozenset[str] | None:
+        best: frozenset[str] | None = None
+        run: list[str] = []
+
+        def consider(found: frozenset[str] | None) -> None:
+            nonlocal best
+            if found and (best is None or score(found) > score(best)):
+                best = found
+        for op, av in items:
+            if op is sre.LITERAL:
+                run.append(chr(av))
+                continue
+            if run:
+                consider(frozenset({"".join(run)}))
+                run = []
+            consider(item(op, av))
+        if run:
+            consider(frozenset({"".join(run)}))
+        return best
+
+    def item(op, av) -> frozenset[str] | None:
+        if op is sre.SUBPATTERN:
+            _, add_flags, _, sub = av
+            return None if add_flags & sre.SRE_FLAG_IGNORECASE else seq(sub)
+        if op is sre.BRANCH:
+            sets = [seq(branch) for branch in av[1]]
+            return None if any(x is None for x in sets) else frozenset().union(*sets)
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            low, _, sub = av
+            return seq(sub) if low >= 1 else None
+        if op is sre.ATOMIC_GROUP:
+            return seq(av)
+        if op is sre.IN and av and all(o is sre.LITERAL for o, _ in av) and len(av) <= 16:
+            return frozenset(chr(a) for _, a in av)
+        return None
+
+    return seq(tree)
+
+
+class LiteralScreen:
+    """One Aho-Corasick pass tells which of many regexes can match a text at all.
+
+    ``candidates(text)`` returns the indices of the patterns whose required literals (``required_literals``)
+    occur in ``text``, plus those without any; every pattern that matches is among them, so running only
+    the candidates gives exactly the results of running all. On collection texts most sentences hold the
+    anchor of only a few of the codebook's regex cues.
+    """
+
+    def __init__(self, patterns: Iterable[str]):
+        self.patterns = list(patterns)
+        self.always: set[int] = set()
+        self.automaton = ahocorasick.Automaton()
+        owners: dict[str, list[int]] = {}
+        for k, pattern in enumerate(self.patterns):
+            found = required_literals(pattern)
+            if found is None:
+                self.always.add(k)
+            else:
+                for literal in found:
+                    owners.setdefault(literal, []).append(k)
+        for literal, ks in owners.items():
+            self.automaton.add_word(literal, tuple(ks))
+        self.active = bool(owners)
+        if self.active:
+            self.automaton.make_automaton()
+
+    def candidates(self, text: str) -> list[int]:
+        """Sorted indices of the patterns that may match in ``text``."""
+        found = set(self.always)
+        if self.active:
+            for _, ks in self.automaton.iter(text):
+                found.update(ks)
+        return sorted(found)
 
 
 def _ascii_boundary_ok(text: str, start: int, end: int) -> bool:
