@@ -337,12 +337,29 @@ def _item_prohibits(body: str, cues: ModalityCues) -> bool:
 def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]:
     """Per sentence (in frame order) the heading that governs it and the document's default.
 
+    The last result is remembered: tactic coding and red-line flagging ask for the same sentences in turn.
+    Callers must not modify the returned dicts.
+
     A prohibiting list heading (禁止以下行为：, 文明催收七条禁令, 规避法律所禁止的…如下：)
     governs the following sentences until the next list heading, a paragraph that does
     not continue the list, a numbering restart at 1, or ``MAX_LIST_SPAN`` sentences. A
     numbered item that opens with a prohibition (3、禁止拘禁。) governs its own follow-on
     sentences until the next item, list heading or paragraph.
     """
+    has_para = "para" in sentences.columns
+    key = (cues, tuple(sentences["doc"].tolist()), tuple(sentences["sent"].tolist()),
+           tuple(sentences["text"].tolist()), tuple(sentences["para"].tolist()) if has_para else None)
+    if _LAST_CONTEXTS[0] == key:
+        return _LAST_CONTEXTS[1]
+    out = _sentence_contexts(sentences, cues)
+    _LAST_CONTEXTS[:] = [key, out]
+    return out
+
+
+_LAST_CONTEXTS: list = [None, None]
+
+
+def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]:
     register = document_register(sentences, cues)
     has_para = "para" in sentences.columns
     out: list[dict] = [{} for _ in range(len(sentences))]
