@@ -317,3 +317,23 @@ def test_excerpt_centres_on_evidence():
     cut = legal.excerpt(text, 100, 7, 40)
     assert "拨打高频率电话" in cut and cut.startswith("…") and cut.endswith("…")
     assert legal.excerpt("短句。", 0, 2, 40) == "短句。"
+
+
+def test_red_line_stance_follows_the_modality_cues_of_the_codebook_in_use(tmp_path):
+    """A researcher who adds a prohibition cue to codebook.yaml sees it in red lines too, not only in tactics."""
+    import pandas as pd
+    import yaml
+
+    from helpers import paths
+    from helpers.codebook import load_codebook
+
+    data = yaml.safe_load((paths.LEXICONS / "codebook.yaml").read_text(encoding="utf-8"))
+    data["modality"]["prohibition_strong"].append("嘘嘘")  # a made-up prohibition word
+    custom = tmp_path / "codebook.yaml"
+    custom.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    text = "嘘嘘联系客户单位领导告知其欠款情况。"
+    sentences = pd.DataFrame({"doc": ["d"], "sent": [0], "start": [0], "end": [len(text)], "text": [text]})
+    bundled = flag_red_lines(sentences)
+    edited = flag_red_lines(sentences, codebook=load_codebook(custom))
+    assert set(bundled.stance) == {"crossed_prescribed"}
+    assert set(edited.stance) == {"acknowledged"} and set(edited.rule) == set(bundled.rule)

@@ -469,7 +469,7 @@ def _screen(ind: Indicators):
     return cached[1], cached[2]
 
 
-def _span_modality(sentences: pd.DataFrame):
+def _span_modality(sentences: pd.DataFrame, codebook=None):
     """Per-sentence span judges from the study's modality rules (helpers.modality with the
     heading / register contexts of helpers.tactics), or None when those stages are absent."""
     try:
@@ -477,7 +477,12 @@ def _span_modality(sentences: pd.DataFrame):
         from .tactics import sentence_contexts
     except ImportError:  # upstream stage not installed: this module's own cues decide
         return None
-    cues = default_cues()
+    if codebook is not None:  # the modality cues of the codebook in use (a researcher's own lexicons)
+        from .tactics import _compiled
+
+        cues = _compiled(codebook)[1]
+    else:
+        cues = default_cues()
     frame = sentences.reset_index(drop=True)
     contexts = sentence_contexts(frame, cues)
 
@@ -499,14 +504,15 @@ def _label(patterns: tuple[tuple[str, re.Pattern], ...], text: str) -> str | Non
 
 def flag_red_lines(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
                    rules: pd.DataFrame | None = None, indicators: Indicators | str | Path | None = None,
-                   use_modality: bool = True) -> pd.DataFrame:
+                   use_modality: bool = True, codebook=None) -> pd.DataFrame:
     """Red-line flags: one row per sentence, rule and stance (crossed_prescribed / crossed_reported / acknowledged).
 
     ``sentences`` needs ``doc, sent, text`` (and ``start``, the clean offset of the sentence,
     to align ``mentions``' clean offsets). Stance comes from a prohibition, legal, warning or
     case-report frame around the hit, else from an overlapping tactic mention's modality,
     else from helpers.modality's scope rules at the hit (``use_modality``), else from the
-    nearest mention, else from directive / reporting cues. Modifiers: ``debt_type`` and ``actor`` from the
+    nearest mention, else from directive / reporting cues (the modality cues of ``codebook``, default the bundled
+    one, so a researcher's edited codebook governs red lines as it governs tactics). Modifiers: ``debt_type`` and ``actor`` from the
     sentence, else its document; ``channel`` and ``repetition`` from the sentence only.
     """
     if indicators is None and rules is not None:
@@ -527,7 +533,7 @@ def flag_red_lines(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None
     doc_text = sentences.groupby("doc", sort=False)["text"].agg(lambda t: "\n".join(map(str, t)))
     doc_mod = {name: {d: _label(mods.get(name, ()), t) for d, t in doc_text.items()} for name in ("debt_type", "actor")}
     doc_order = {d: i for i, d in enumerate(dict.fromkeys(sentences.doc))}
-    judges = _span_modality(sentences) if use_modality else None
+    judges = _span_modality(sentences, codebook) if use_modality else None
     rows = []
     triples = sentences[["doc", "sent", "text"]].itertuples(index=False, name=None)
     for idx, ((doc, sent, text), start) in enumerate(zip(triples, starts)):

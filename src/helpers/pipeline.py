@@ -58,7 +58,7 @@ def study_tables(
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
     mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
     sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
-    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")))
+    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook)
     out = {
         "documents": documents,
         "edits": edits,
@@ -264,7 +264,7 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
     mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
     sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
-    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")))
+    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook)
     # Parquet outputs are exported data: PII in the audit trail is masked (public_edits).
     return {"documents": documents, "edits": public_edits(edits), "sentences": sentences, "tokens": tokens,
             "mentions": mentions, "flags": flags}
