@@ -122,7 +122,7 @@ def test_code_command_exits_quietly_when_the_reader_goes_away(small_corpus):
 
 def test_tables_without_rows_read_back_with_their_columns(tmp_path):
     """A corpus with no edits (or no flags) still gives tables with the contract's columns."""
-    from helpers.pipeline import RUN_COLUMNS, is_run
+    from helpers.pipeline import run_columns, is_run
 
     corpus = tmp_path / "texts"
     corpus.mkdir()
@@ -132,4 +132,4 @@ def test_tables_without_rows_read_back_with_their_columns(tmp_path):
     tables = load_run(tmp_path / "out")
     assert len(tables["documents"]) == 1 and len(tables["edits"]) == 0 and len(tables["flags"]) == 0
     for name, frame in tables.items():
-        assert list(frame.columns) == RUN_COLUMNS[name], name
+        assert list(frame.columns) == run_columns()[name], name

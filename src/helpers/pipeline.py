@@ -139,18 +139,22 @@ def write_records(records: Iterable[dict], fmt: str, stream) -> None:
 RUN_TABLES = ("documents", "edits", "sentences", "tokens", "mentions", "flags", "errors")
 # Columns of each run table (docs/contracts.md), so a table no partition produced rows for still reads back
 # with its schema (a corpus without a single edit has an empty ``edits`` table, not a column-less one).
-RUN_COLUMNS = {
-    "documents": ["doc", "source", "sha256", "title", "parent", "duplicate_of", "spin_density", "n_chars", "text",
-                  "raw_start", "raw_end", "source_doc", "title_source"],
-    "edits": ["doc", "kind", "raw_start", "raw_end", "before", "after", "rule", "start", "end"],
-    "sentences": ["doc", "sent", "para", "start", "end", "raw_start", "raw_end", "text", "stage", "stage_cue",
-                  "stage_source", "intensity"],
-    "tokens": ["doc", "sent", "token", "start", "end"],
-    "mentions": ["doc", "sent", "tactic", "modality", "cue", "start", "end", "raw_start", "raw_end", "weight"],
-    "flags": ["doc", "sent", "rule", "stance", "evidence", "debt_type", "actor", "channel", "repetition", "cue",
-              "basis", "start", "end"],
-    "errors": ["source", "doc", "stage", "reason"],
-}
+ERROR_COLUMNS = ["source", "doc", "stage", "reason"]
+
+
+def run_columns() -> dict[str, list[str]]:
+    """Columns of each run table, from the stage modules that make them (docs/contracts.md)."""
+    from .clean import DOC_COLUMNS, EDIT_COLUMNS
+    from .legal import FLAG_COLUMNS
+    from .segment import SENTENCE_COLUMNS, TOKEN_COLUMNS
+    from .tactics import MENTION_COLUMNS
+
+    return {"documents": list(DOC_COLUMNS), "edits": list(EDIT_COLUMNS),
+            "sentences": list(SENTENCE_COLUMNS) + ["stage", "stage_cue", "stage_source", "intensity"],
+            "tokens": list(TOKEN_COLUMNS), "mentions": list(MENTION_COLUMNS), "flags": list(FLAG_COLUMNS),
+            "errors": ERROR_COLUMNS}
+
+
 TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
 
 
@@ -316,9 +320,9 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
 
     (out / "_partitions").mkdir(parents=True, exist_ok=True)
     counts = {"partition": part.name, "docs_in": part.n_docs}
-    for name, frames in list(tables.items()) + [("errors", [pd.DataFrame(errors, columns=["source", "doc", "stage", "reason"])])]:
+    for name, frames in list(tables.items()) + [("errors", [pd.DataFrame(errors, columns=ERROR_COLUMNS)])]:
         nonempty = [f for f in frames if len(f)]
-        frame = pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame(columns=RUN_COLUMNS[name])
+        frame = pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame(columns=run_columns()[name])
         if name == "documents" and len(frame):
             frame = frame.assign(n_chars=frame.text.str.len())
         folder = out / name
@@ -447,5 +451,5 @@ def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[
         cols = (columns or {}).get(name)
         frames = [pd.read_parquet(f, columns=cols) for f in files]
         result[name] = pd.concat(frames, ignore_index=True) if frames else \
-            pd.DataFrame(columns=cols if cols is not None else RUN_COLUMNS.get(name))
+            pd.DataFrame(columns=cols if cols is not None else run_columns().get(name))
     return result
