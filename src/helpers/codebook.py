@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -252,19 +253,15 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     path = Path(path) if path is not None else DEFAULT_PATH
     try:
         stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except OSError:
-        key = None
-    if key is not None and key in _LOADED:  # unchanged file: reuse (a corpus run codes many partitions)
-        return _LOADED[key]
-    book = _read_codebook(path)
-    if key is not None:
-        _LOADED.clear()
-        _LOADED[key] = book
-    return book
+        return _read_codebook(path)  # the reader reports the missing file
+    return _load_codebook_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
-_LOADED: dict[tuple, "Codebook"] = {}
+@lru_cache(maxsize=8)
+def _load_codebook_cached(resolved: str, mtime_ns: int, size: int) -> "Codebook":
+    """Parse codebook.yaml once per file version: a corpus run codes many partitions."""
+    return _read_codebook(Path(resolved))
 
 
 def _read_codebook(path: Path) -> Codebook:

@@ -219,19 +219,11 @@ def _day_cues(text: str, st: Stages) -> list[StageCue]:
     return found
 
 
-_SCREENS: dict[int, tuple] = {}
-
-
 def _cue_screen(st: Stages):
     """A ``helpers.tactics.LiteralScreen`` over the stage cues, built once per ``Stages``."""
-    cached = _SCREENS.get(id(st))
-    if cached is None or cached[0] is not st:
-        from .tactics import LiteralScreen
+    from .tactics import LiteralScreen, built_once
 
-        if len(_SCREENS) > 32:  # a bounded cache
-            _SCREENS.clear()
-        cached = _SCREENS[id(st)] = (st, LiteralScreen(c.pattern.pattern for c in st.cues))
-    return cached[1]
+    return built_once(st, lambda: LiteralScreen(c.pattern.pattern for c in st.cues))
 
 
 def find_stage_cues(text: str, stages: Stages | str | Path | None = None) -> list[StageCue]:

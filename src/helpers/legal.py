@@ -443,16 +443,12 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
                                     and not h["basis"].startswith("mention"))]
 
 
-_SCREENS: dict[int, tuple] = {}
-
-
 def _screen(ind: Indicators):
     """A ``helpers.tactics.LiteralScreen`` over every cue (its first pattern: all of a cue's patterns must
     match) and every names / acknowledge pattern, with the position of each; built once per indicator set."""
-    from .tactics import LiteralScreen
+    from .tactics import LiteralScreen, built_once
 
-    cached = _SCREENS.get(id(ind))
-    if cached is None or cached[0] is not ind:
+    def build():
         keys, patterns = [], []
         for rule in RULE_IDS:
             for cue in ind.cues[rule]:
@@ -463,10 +459,8 @@ def _screen(ind: Indicators):
                 if compiled is not None:
                     keys.append((kind, rule))
                     patterns.append(compiled.pattern)
-        if len(_SCREENS) > 32:  # a bounded cache (tests build many cue sets)
-            _SCREENS.clear()
-        cached = _SCREENS[id(ind)] = (ind, LiteralScreen(patterns), {k: i for i, k in enumerate(keys)})
-    return cached[1], cached[2]
+        return LiteralScreen(patterns), {k: i for i, k in enumerate(keys)}
+    return built_once(ind, build)
 
 
 def _span_modality(sentences: pd.DataFrame, codebook=None):

@@ -143,20 +143,14 @@ def is_reported(text: str, cues: ModalityCues | None = None) -> bool:
 _LAST_REPORTED: list = [None, False, None]
 
 
-_SCREENS: dict[int, tuple] = {}
-
-
 def _reporting_screen(cues: ModalityCues):
     """The reporting patterns and a literal screen over them (``helpers.tactics.LiteralScreen``), once per cue set."""
-    cached = _SCREENS.get(id(cues))
-    if cached is None or cached[0] is not cues:
-        from .tactics import LiteralScreen  # imported late: helpers.tactics imports this module
+    from .tactics import LiteralScreen, built_once  # imported late: helpers.tactics imports this module
 
-        if len(_SCREENS) > 32:  # a bounded cache (tests build many cue sets)
-            _SCREENS.clear()
+    def build():
         patterns = [p for p in (cues.reporting, cues.victim, cues.narration) if p is not None]
-        cached = _SCREENS[id(cues)] = (cues, patterns, LiteralScreen(p.pattern for p in patterns))
-    return cached[1], cached[2]
+        return patterns, LiteralScreen(p.pattern for p in patterns)
+    return built_once(cues, build)
 
 
 def _has_directive(text: str, lo: int, hi: int, cues: ModalityCues) -> bool:

@@ -247,6 +247,21 @@ class LiteralScreen:
         return sorted(found)
 
 
+_BUILT: dict[int, tuple] = {}
+
+
+def built_once(owner, build):
+    """``build()`` computed once per ``owner`` object (a compiled cue set: ``Stages``, ``Indicators``,
+    ``ModalityCues``) and remembered while it lives; these frozen objects hold lists and dicts, so they
+    cannot key an ``lru_cache``. Bounded: a test session builds many cue sets."""
+    cached = _BUILT.get(id(owner))
+    if cached is None or cached[0] is not owner:  # the owner is kept alive, so its id is not reused
+        if len(_BUILT) > 64:
+            _BUILT.clear()
+        cached = _BUILT[id(owner)] = (owner, build())
+    return cached[1]
+
+
 def _ascii_boundary_ok(text: str, start: int, end: int) -> bool:
     if _ASCII.match(text[start]) and start > 0 and _ASCII.match(text[start - 1]):
         return False
