@@ -184,12 +184,23 @@ def _number(text: str) -> int:
 _ANY_NUMBER = re.compile(r"[\d一二两三四五六七八九十百]")  # every day form and bucket needs one
 
 
+@lru_cache(maxsize=1)
+def _day_screen():
+    """A ``helpers.tactics.LiteralScreen`` over the day forms (each needs its unit, a bracket or a plus)."""
+    from .tactics import LiteralScreen
+
+    return LiteralScreen(p.pattern for _, p in _DAY_FORMS)
+
+
 def _day_cues(text: str, st: Stages) -> list[StageCue]:
     if _ANY_NUMBER.search(text) is None:
         return []
+    forms = _day_screen().candidates(text)
+    if not forms and "M" not in text:  # nothing a day form or an M-bucket could match
+        return []
     context = any(w in text for w in st.day_context)
     found = []
-    for kind, pattern in _DAY_FORMS:
+    for kind, pattern in (_DAY_FORMS[k] for k in forms):
         for m in pattern.finditer(text):
             if not (context or m.group(0).startswith("逾期")):
                 continue
@@ -278,15 +289,18 @@ _MARKERS: tuple[tuple[str, re.Pattern], ...] = (
 _ANY_PUNCT = re.compile(r"[，,、;；。！？!?]")
 
 
+# All marker styles in one pattern: at one position an alternation takes the first branch that matches,
+# which is the first style in _MARKERS order, so one match() answers what trying each in turn would.
+_ANY_MARKER = re.compile("|".join(f"(?P<{style}>{p.pattern})" for style, p in _MARKERS))
+
+
 def list_marker(text: str) -> tuple[str | None, int]:
     """The list-marker style opening ``text`` ("num_dun" for "1、", "latin" for "A.") and its length."""
     stripped = text.lstrip()
-    offset = len(text) - len(stripped)
-    for style, pattern in _MARKERS:
-        m = pattern.match(stripped)
-        if m:
-            return style, offset + m.end()
-    return None, 0
+    m = _ANY_MARKER.match(stripped)
+    if m is None:
+        return None, 0
+    return m.lastgroup, len(text) - len(stripped) + m.end()
 
 
 def _is_heading(text: str, marker: str | None, alone: bool) -> bool:
@@ -318,10 +332,8 @@ def _own(cues: list[StageCue], skip: int) -> tuple[str | None, str | None, bool]
     return cues[0].stage, cues[0].cue, cues[0].start - skip <= LEAD_CHARS
 
 
-def _outline_doc(rows: pd.DataFrame, st: Stages, title: str | None) -> list[tuple]:
-    """(stage, stage_cue, stage_source) for the sentences of one document, in order."""
-    paras = rows["para"].tolist() if "para" in rows else rows["sent"].tolist()
-    texts = rows["text"].astype(str).tolist()
+def _outline_doc(texts: list[str], paras: list, st: Stages, title: str | None) -> list[tuple]:
+    """(stage, stage_cue, stage_source) for the sentences of one document (texts and paragraph ids), in order."""
     per_para: dict[object, int] = {}
     for p in paras:
         per_para[p] = per_para.get(p, 0) + 1
@@ -399,11 +411,21 @@ def assign_stages(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
     if documents is not None and "title" in documents:
         titles = {d: t for d, t in zip(documents["doc"], documents["title"]) if isinstance(t, str)}
     labels: list[tuple] = [(None, None, None)] * len(out)
-    position = pd.Series(np.arange(len(out)), index=out.index)
-    for doc, rows in out.groupby("doc", sort=False):
-        rows = rows.sort_values("sent", kind="stable")
-        for k, label in zip(position[rows.index].tolist(), _outline_doc(rows, st, titles.get(doc))):
-            labels[k] = label
+    docs, sents, texts = out["doc"].tolist(), out["sent"].tolist(), out["text"].astype(str).tolist()
+    paras = out["para"].tolist() if "para" in out else sents
+    codes = pd.factorize(out["doc"])[0].tolist()  # documents in order of first appearance
+    order = sorted(range(len(out)), key=lambda i: (codes[i], sents[i]))  # stable: reading order per document
+    first = 0
+    for k in range(1, len(order) + 1):
+        if k == len(order) or codes[order[k]] != codes[order[first]]:
+            rows = order[first:k]
+            if codes[rows[0]] < 0:  # no document id: unstaged, as groupby would drop it
+                first = k
+                continue
+            doc_labels = _outline_doc([texts[i] for i in rows], [paras[i] for i in rows], st, titles.get(docs[rows[0]]))
+            for i, label in zip(rows, doc_labels):
+                labels[i] = label
+            first = k
     for i, col in enumerate(("stage", "stage_cue", "stage_source")):
         out[col] = pd.Series([lab[i] for lab in labels], index=out.index, dtype=object)
     out["intensity"] = sentence_intensity(out, mentions if mentions is not None else pd.DataFrame())

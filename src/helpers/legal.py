@@ -411,31 +411,32 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
     """
     ind = indicators or load_indicators()
     mentions = mentions or []
-    hits = []
-    screen, index = _screen(ind)
-    live = set(screen.candidates(text))  # the cues and patterns that can match this sentence at all
-    for rule in RULE_IDS:
-        for cue in ind.cues[rule]:
-            if index[("cue", id(cue))] not in live:
-                continue
-            for s, e in _cue_hits(cue, text):
+    hits: list[dict] = []
+    screen, entries = _screen(ind)
+    # Only the cues and patterns that can match this sentence at all, in rule order (cues, names, acknowledge).
+    for k in screen.candidates(text):
+        kind, rule, item = entries[k]
+        if kind == "cue":
+            for s, e in _cue_hits(item, text):
                 stance, basis = _stance(ind, rule, text, s, e, False, mentions, modality)
-                if stance is None or (stance != "acknowledged" and cue.unless and _vetoed(cue, text, s, e)):
+                if stance is None or (stance != "acknowledged" and item.unless and _vetoed(item, text, s, e)):
                     continue
-                hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.{cue.id}", "match": text[s:e],
+                hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.{item.id}", "match": text[s:e],
                              "s": s, "e": e, "basis": basis})
-        if ind.names[rule] is not None and index[("names", rule)] in live:
-            for m in ind.names[rule].finditer(text):
+        elif kind == "names":
+            for m in item.finditer(text):
                 if any(h["rule"] == rule and h["s"] <= m.start() < h["e"] for h in hits):
                     continue
                 stance, basis = _stance(ind, rule, text, m.start(), m.end(), True, mentions, modality)
                 if stance:
                     hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.names", "match": m.group(0),
                                  "s": m.start(), "e": m.end(), "basis": basis})
-        if ind.acknowledge[rule] is not None and index[("acknowledge", rule)] in live:
-            for m in ind.acknowledge[rule].finditer(text):
+        else:
+            for m in item.finditer(text):
                 hits.append({"rule": rule, "stance": "acknowledged", "cue": f"{rule}.acknowledge",
                              "match": m.group(0), "s": m.start(), "e": m.end(), "basis": "limit_statement"})
+    if not hits:
+        return hits
     # A crossing not backed by a tactic mention yields to an explicit acknowledgement of the
     # same rule in the same sentence (骂人是一种负面情绪，一旦有人开骂…: one warning, not both).
     acknowledged = {h["rule"] for h in hits if h["stance"] == "acknowledged"}
@@ -445,21 +446,22 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
 
 def _screen(ind: Indicators):
     """A ``helpers.tactics.LiteralScreen`` over every cue (its first pattern: all of a cue's patterns must
-    match) and every names / acknowledge pattern, with the position of each; built once per indicator set."""
+    match) and every names / acknowledge pattern, and the (kind, rule, cue or pattern) behind each screen
+    index, in the order hits are collected; built once per indicator set."""
     from .tactics import LiteralScreen, built_once
 
     def build():
-        keys, patterns = [], []
+        entries, patterns = [], []
         for rule in RULE_IDS:
             for cue in ind.cues[rule]:
-                keys.append(("cue", id(cue)))
+                entries.append(("cue", rule, cue))
                 patterns.append(cue.patterns[0].pattern)
             for kind in ("names", "acknowledge"):
                 compiled = getattr(ind, kind)[rule]
                 if compiled is not None:
-                    keys.append((kind, rule))
+                    entries.append((kind, rule, compiled))
                     patterns.append(compiled.pattern)
-        return LiteralScreen(patterns), {k: i for i, k in enumerate(keys)}
+        return LiteralScreen(patterns), entries
     return built_once(ind, build)
 
 

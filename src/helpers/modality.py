@@ -54,6 +54,7 @@ class ModalityCues:
     victim: re.Pattern | None
     narration: re.Pattern | None
     directive: re.Pattern
+    narrating: tuple[re.Pattern, ...] = ()  # the single cues of reporting, victim and narration (for screening)
 
     @classmethod
     def from_lists(cls, lists: Mapping[str, list[str]]) -> "ModalityCues":
@@ -68,6 +69,8 @@ class ModalityCues:
             victim=_alternation(lists.get("reporting_victim", [])),
             narration=_alternation(lists.get("reporting_narration", [])),
             directive=_alternation(lists["directive"]),
+            narrating=tuple(re.compile(p) for key in ("reporting", "reporting_victim", "reporting_narration")
+                            for p in lists.get(key, [])),
         )
 
 
@@ -106,20 +109,52 @@ def prohibition_scopes(text: str, span: tuple[int, int], cues: ModalityCues | No
     """The prohibition cue that scopes the mention at ``span`` (rule 1), else None."""
     cues = cues or default_cues()
     start, end = span
-    for m in cues.weak.finditer(text, 0, start):
-        if m.end() <= start and not CLAUSE_BREAK.search(text, m.end(), start):
-            return m.group(0)
-    for m in cues.strong.finditer(text, 0, start):
-        if m.end() <= start and _strong_reaches(text, m.end(), start, cues):
-            return m.group(0)
+    live = _live(text, cues)
+    if _WEAK in live:
+        for m in cues.weak.finditer(text, 0, start):
+            if m.end() <= start and not CLAUSE_BREAK.search(text, m.end(), start):
+                return m.group(0)
+    if _STRONG in live:
+        for m in cues.strong.finditer(text, 0, start):
+            if m.end() <= start and _strong_reaches(text, m.end(), start, cues):
+                return m.group(0)
     _, clause_end = clause_bounds(text, end)
     after = text[end:clause_end]
     if len(after) <= MAX_POST_GAP:
-        for pattern in cues.post:
-            m = pattern.search(after)
-            if m:
-                return m.group(0)
+        for k, pattern in enumerate(cues.post, start=_POST):
+            if k in live:
+                m = pattern.search(after)
+                if m:
+                    return m.group(0)
     return None
+
+
+# Screen indices of the patterns a sentence may match (``_live``): the prohibition and directive
+# alternations, then each post cue, then each single narrating cue.
+_STRONG, _WEAK, _DIRECTIVE, _POST = 0, 1, 2, 3
+
+
+def _live(text: str, cues: ModalityCues) -> frozenset[int]:
+    """Indices of the modality patterns that can match somewhere in ``text`` (``helpers.tactics.LiteralScreen``:
+    a pattern whose required literals are absent cannot match the text nor any part of it); the last
+    sentence is remembered, as the mentions of one sentence ask in a row."""
+    key = (id(cues), text)
+    if _LAST_LIVE[0] == key:
+        return _LAST_LIVE[1]
+    live = frozenset(_screen(cues).candidates(text))
+    _LAST_LIVE[:] = [key, live, cues]  # cues kept alive so its id is not reused while remembered
+    return live
+
+
+_LAST_LIVE: list = [None, frozenset(), None]
+
+
+def _screen(cues: ModalityCues):
+    from .tactics import LiteralScreen, built_once  # imported late: helpers.tactics imports this module
+
+    return built_once(cues, lambda: LiteralScreen(
+        [cues.strong.pattern, cues.weak.pattern, cues.directive.pattern] + [p.pattern for p in cues.post]
+        + [p.pattern for p in cues.narrating]))
 
 
 def heading_prohibits(heading: str | None, cues: ModalityCues | None = None) -> bool:
@@ -131,31 +166,18 @@ def heading_prohibits(heading: str | None, cues: ModalityCues | None = None) -> 
 def is_reported(text: str, cues: ModalityCues | None = None) -> bool:
     """True when the sentence narrates (news, court, complaint, an institution's account)."""
     cues = cues or default_cues()
-    key = (id(cues), text)
-    if _LAST_REPORTED[0] == key:  # the mentions of one sentence ask in a row
-        return _LAST_REPORTED[1]
-    patterns, screen = _reporting_screen(cues)
-    result = any(patterns[k].search(text) for k in screen.candidates(text))
-    _LAST_REPORTED[:] = [key, result, cues]  # cues kept alive so its id is not reused while remembered
-    return result
-
-
-_LAST_REPORTED: list = [None, False, None]
-
-
-def _reporting_screen(cues: ModalityCues):
-    """The reporting patterns and a literal screen over them (``helpers.tactics.LiteralScreen``), once per cue set."""
-    from .tactics import LiteralScreen, built_once  # imported late: helpers.tactics imports this module
-
-    def build():
-        patterns = [p for p in (cues.reporting, cues.victim, cues.narration) if p is not None]
-        return patterns, LiteralScreen(p.pattern for p in patterns)
-    return built_once(cues, build)
+    if not cues.narrating:  # cue set built without its single cues: the alternations decide
+        return any(p is not None and p.search(text) for p in (cues.reporting, cues.victim, cues.narration))
+    first = _POST + len(cues.post)
+    # The alternations match iff one of their single cues does; only those that can match are tried.
+    return any(cues.narrating[k - first].search(text) for k in sorted(_live(text, cues)) if k >= first)
 
 
 def _has_directive(text: str, lo: int, hi: int, cues: ModalityCues) -> bool:
     """A directive cue starting in text[lo:hi]; look-arounds see the whole sentence
     (只有…才能 is a recommendation even when 才 lies past ``hi``)."""
+    if _DIRECTIVE not in _live(text, cues):
+        return False
     m = cues.directive.search(text, lo)
     return m is not None and m.start() < hi
 
@@ -179,7 +201,8 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
     """Modality of the mention at ``span`` (sentence-relative offsets) in ``sentence_text``.
 
     ``context``: None, the governing heading's text, or a mapping with ``heading``,
-    ``heading_prohibits`` (bool, overrides the heading check) and ``default``.
+    ``heading_prohibits`` (bool, overrides the heading check), ``default`` and optionally ``reported``
+    (``is_reported`` of this sentence, when the caller has it already).
     """
     cues = cues or default_cues()
     start, end = int(span[0]), int(span[1])
@@ -192,7 +215,8 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
     own_directive = _has_directive(sentence_text, clause_start, max(clause_end, end), cues)
     if under_prohibition and not own_directive:
         return "prohibited"
-    if is_reported(sentence_text, cues):
+    reported = context.get("reported") if isinstance(context, Mapping) else None
+    if reported if reported is not None else is_reported(sentence_text, cues):
         return "reported"
     if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
         return "prescribed"

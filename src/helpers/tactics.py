@@ -96,7 +96,12 @@ class Matcher:
                 self.generic_unless[tid] = (frozenset(generic["unless_tactics"]), re.compile(unless) if unless else None)
             blocks = global_block + cues["block"]
             self.block[tid] = re.compile("|".join(f"(?:{p})" for p in blocks)) if blocks else None
-        self.regex_screen = LiteralScreen(pattern for _, pattern, _ in self.regex)
+        # One literal screen per sentence tells which regex cues, proximity rules (by their b words: a pair
+        # needs one) and generic cues can match at all; indices: regex, then near, then generic.
+        self.screen = LiteralScreen([p for _, p, _ in self.regex] + [b.pattern for _, _, b, _ in self.near]
+                                    + [p for _, p, _ in self.generic])
+        self._block_ids = [tid for tid, p in self.block.items() if p is not None]
+        self.block_screen = LiteralScreen(self.block[tid].pattern for tid in self._block_ids)
         for cue, tids in literals.items():
             self.automaton.add_word(cue, (cue, tuple(tids)))
         self.has_literals = bool(literals)
@@ -111,20 +116,37 @@ class Matcher:
                 start, end = last - len(cue) + 1, last + 1
                 if _ascii_boundary_ok(text, start, end):
                     found.extend(Hit(t, "literal", cue, start, end) for t in tids)
-        for k in self.regex_screen.candidates(text):
-            tid, pattern, compiled = self.regex[k]
-            for m in compiled.finditer(text):
-                if m.end() > m.start() and _ascii_boundary_ok(text, m.start(), m.end()):
-                    found.append(Hit(tid, "regex", m.group(0), m.start(), m.end()))
-        for tid, a, b, within in self.near:
-            found.extend(_near_hits(tid, text, a, b, within))
-        for tid, pattern, compiled in self.generic:
-            for m in compiled.finditer(text):
-                if m.end() > m.start():
-                    found.append(Hit(tid, "generic", m.group(0), m.start(), m.end()))
-        vetoed = {tid for tid, p in self.veto.items() if p.search(text)}
-        found = [h for h in found if h.tactic not in vetoed and not self._blocked(h, text)]
-        return self._means_named(found, text)
+        n_regex, n_near = len(self.regex), len(self.near)
+        for k in self.screen.candidates(text):
+            if k < n_regex:
+                tid, pattern, compiled = self.regex[k]
+                for m in compiled.finditer(text):
+                    if m.end() > m.start() and _ascii_boundary_ok(text, m.start(), m.end()):
+                        found.append(Hit(tid, "regex", m.group(0), m.start(), m.end()))
+            elif k < n_regex + n_near:
+                found.extend(_near_hits(*self.near[k - n_regex], text=text))
+            else:
+                tid, pattern, compiled = self.generic[k - n_regex - n_near]
+                for m in compiled.finditer(text):
+                    if m.end() > m.start():
+                        found.append(Hit(tid, "generic", m.group(0), m.start(), m.end()))
+        if not found:
+            return found
+        present = {h.tactic for h in found}
+        vetoed = {tid for tid in present if tid in self.veto and self.veto[tid].search(text)}
+        blockable = {self._block_ids[k] for k in self.block_screen.candidates(text)}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        keep = []
+        for h in found:
+            if h.tactic in vetoed:
+                continue
+            if h.tactic in blockable:
+                if h.tactic not in spans:
+                    spans[h.tactic] = [(m.start(), m.end()) for m in self.block[h.tactic].finditer(text)]
+                if _inside(h, spans[h.tactic]):
+                    continue
+            keep.append(h)
+        return self._means_named(keep, text)
 
     def _means_named(self, found: list[Hit], text: str) -> list[Hit]:
         """Drop generic hits of a tactic when the sentence names a means (see the module docstring)."""
@@ -140,13 +162,10 @@ class Matcher:
             keep.append(h)
         return keep
 
-    def _blocked(self, hit: Hit, text: str) -> bool:
-        pattern = self.block.get(hit.tactic)
-        if pattern is None:
-            return False
-        spans = [(m.start(), m.end()) for m in pattern.finditer(text)]
-        parts = hit.parts or ((hit.start, hit.end),)
-        return any(any(s <= ps and pe <= e for s, e in spans) for ps, pe in parts)
+def _inside(hit: Hit, spans: list[tuple[int, int]]) -> bool:
+    """True when the hit (each part of a proximity hit) lies inside one of the block ``spans``."""
+    parts = hit.parts or ((hit.start, hit.end),)
+    return any(any(s <= ps and pe <= e for s, e in spans) for ps, pe in parts)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -233,18 +252,20 @@ class LiteralScreen:
                 for literal in found:
                     owners.setdefault(literal, []).append(k)
         for literal, ks in owners.items():
-            self.automaton.add_word(literal, tuple(ks))
+            self.automaton.add_word(literal, tuple(sorted(set(ks))))
         self.active = bool(owners)
         if self.active:
             self.automaton.make_automaton()
 
     def candidates(self, text: str) -> list[int]:
         """Sorted indices of the patterns that may match in ``text``."""
-        found = set(self.always)
-        if self.active:
-            for _, ks in self.automaton.iter(text):
-                found.update(ks)
-        return sorted(found)
+        owners = [ks for _, ks in self.automaton.iter(text)] if self.active else []
+        if not self.always:
+            if not owners:
+                return []
+            if len(owners) == 1:
+                return list(owners[0])  # stored sorted
+        return sorted(self.always.union(*owners))
 
 
 _BUILT: dict[int, tuple] = {}
@@ -270,7 +291,7 @@ def _ascii_boundary_ok(text: str, start: int, end: int) -> bool:
     return True
 
 
-def _near_hits(tid: str, text: str, a: re.Pattern, b: re.Pattern, within: int) -> list[Hit]:
+def _near_hits(tid: str, a: re.Pattern, b: re.Pattern, within: int, text: str) -> list[Hit]:
     a_spans = [(m.start(), m.end(), m.group(0)) for m in a.finditer(text)]
     out = []
     for bs, be, bw in ((m.start(), m.end(), m.group(0)) for m in b.finditer(text)):
@@ -326,9 +347,17 @@ def document_register(sentences: pd.DataFrame, cues: ModalityCues) -> dict[str, 
     narrate (news, court, complaint, an institution's own account), else ``prescribed``."""
     if sentences.empty:
         return {}
-    narrating = sentences["text"].map(lambda t: is_reported(str(t), cues))
-    share = narrating.groupby(sentences["doc"], sort=False).mean()
-    return {doc: ("reported" if s >= REGISTER_THRESHOLD else "prescribed") for doc, s in share.items()}
+    return _register(sentences["doc"].tolist(), [is_reported(str(t), cues) for t in sentences["text"].tolist()])
+
+
+def _register(docs: list, narrating: list[bool]) -> dict[str, str]:
+    """``document_register`` from each sentence's document and whether it narrates."""
+    counts: dict = {}
+    for doc, narrates in zip(docs, narrating):
+        c = counts.setdefault(doc, [0, 0])
+        c[0] += narrates
+        c[1] += 1
+    return {doc: ("reported" if n / total >= REGISTER_THRESHOLD else "prescribed") for doc, (n, total) in counts.items()}
 
 
 def _heading_part(text: str) -> str | None:
@@ -350,7 +379,8 @@ def _item_prohibits(body: str, cues: ModalityCues) -> bool:
 
 
 def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]:
-    """Per sentence (in frame order) the heading that governs it and the document's default.
+    """Per sentence (in frame order) the heading that governs it, the document's default and whether the
+    sentence narrates (``reported``, as ``modality.is_reported``).
 
     The last result is remembered: tactic coding and red-line flagging ask for the same sentences in turn.
     Callers must not modify the returned dicts.
@@ -375,46 +405,54 @@ _LAST_CONTEXTS: list = [None, None]
 
 
 def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]:
-    register = document_register(sentences, cues)
-    has_para = "para" in sentences.columns
-    out: list[dict] = [{} for _ in range(len(sentences))]
     order = sentences.reset_index(drop=True)
+    has_para = "para" in order.columns
     paras = order["para"].tolist() if has_para else [None] * len(order)
-    texts = order["text"].tolist()
-    for doc, group in order.groupby("doc", sort=False):
-        list_heading: str | None = None
-        list_since = max_num = 0
-        item_heading: str | None = None
-        prev_para = None
-        for n, idx in enumerate(group.sort_values("sent", kind="stable").index.tolist()):
-            text = str(texts[idx])
-            para = paras[idx]
-            marker = ITEM_MARKER.match(text)
-            if has_para and prev_para is not None and para != prev_para and not marker:
-                list_heading = item_heading = None
-            if list_heading is not None and n - list_since > MAX_LIST_SPAN:
-                list_heading = None
-            if marker:
-                num = marker.group("num") or marker.group("pnum")
-                if num is not None:
-                    if int(num) == 1 and max_num > 1:
-                        list_heading = None
-                    max_num = int(num)
-                item_heading = text[marker.end():][:12] if _item_prohibits(text[marker.end():], cues) else None
-            heading = _heading_part(text)
-            context = {"heading": None, "heading_prohibits": False, "default": register.get(doc, "prescribed")}
-            if heading is not None:
-                item_heading = None
-                if heading_prohibits(heading, cues):
-                    list_heading, list_since, max_num = heading, n, 0
-                    context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
-                else:
+    texts = [str(t) for t in order["text"].tolist()]
+    docs = order["doc"].tolist()
+    narrating = [is_reported(t, cues) for t in texts]  # kept in the context: modality_of asks again per mention
+    register = _register(docs, narrating)
+    out: list[dict] = [{} for _ in range(len(order))]
+    codes = pd.factorize(order["doc"])[0].tolist()  # documents in order of first appearance
+    sents = order["sent"].tolist()
+    prev_code = None
+    for idx in sorted(range(len(order)), key=lambda i: (codes[i], sents[i])):  # stable: reading order per document
+        if codes[idx] != prev_code:
+            prev_code, n = codes[idx], 0
+            list_heading: str | None = None
+            list_since = max_num = 0
+            item_heading: str | None = None
+            prev_para = None
+        else:
+            n += 1
+        text, para, doc = texts[idx], paras[idx], docs[idx]
+        marker = ITEM_MARKER.match(text)
+        if has_para and prev_para is not None and para != prev_para and not marker:
+            list_heading = item_heading = None
+        if list_heading is not None and n - list_since > MAX_LIST_SPAN:
+            list_heading = None
+        if marker:
+            num = marker.group("num") or marker.group("pnum")
+            if num is not None:
+                if int(num) == 1 and max_num > 1:
                     list_heading = None
+                max_num = int(num)
+            item_heading = text[marker.end():][:12] if _item_prohibits(text[marker.end():], cues) else None
+        heading = _heading_part(text)
+        context = {"heading": None, "heading_prohibits": False, "default": register.get(doc, "prescribed"),
+                   "reported": narrating[idx]}
+        if heading is not None:
+            item_heading = None
+            if heading_prohibits(heading, cues):
+                list_heading, list_since, max_num = heading, n, 0
+                context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
             else:
-                governing = item_heading or list_heading
-                context.update(heading=governing, heading_prohibits=governing is not None)
-            out[idx] = context
-            prev_para = para
+                list_heading = None
+        else:
+            governing = item_heading or list_heading
+            context.update(heading=governing, heading_prohibits=governing is not None)
+        out[idx] = context
+        prev_para = para
     return out
 
 
