@@ -265,11 +265,10 @@ def _load_codebook_cached(resolved: str, mtime_ns: int, size: int) -> "Codebook"
 
 
 def _read_codebook(path: Path) -> Codebook:
-    with open(path, encoding="utf-8") as fh:
-        try:
-            data = yaml.safe_load(fh)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"codebook: {path}: not valid YAML: {exc}") from exc
+    try:
+        data = paths.read_yaml(path)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"codebook: {path}: not valid YAML: {exc}") from exc
     return parse_codebook(data, path=path)
 
 

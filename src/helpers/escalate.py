@@ -36,7 +36,6 @@ from typing import Iterable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import paths
 
@@ -106,7 +105,7 @@ def load_stages(path: str | Path | None = None, mapping: str | None = None) -> S
 def _load_stages_cached(resolved: str, mtime_ns: int, size: int, mapping: str | None) -> Stages:
     """Parse stages.yaml once per (file version, mapping): a corpus run stages many partitions."""
     path = Path(resolved)
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = paths.read_yaml(path)
     cues = []
     for vocabulary, by_stage in data["vocabularies"].items():
         for stage, items in by_stage.items():

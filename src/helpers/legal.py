@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import paths
 
@@ -231,7 +230,7 @@ def _compile(pattern: str, vocab: dict[str, str], where: str) -> re.Pattern:
 
 @lru_cache(maxsize=8)
 def _load_indicators_cached(path: str) -> Indicators:
-    spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    spec = paths.read_yaml(path)
     vocab = {k: str(v) for k, v in (spec.get("vocab") or {}).items()}
     st = spec["stance"]
     rules = spec["rules"]

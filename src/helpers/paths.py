@@ -41,3 +41,13 @@ FIGURES: Path = REPORTS / "figures"
 NOTEBOOKS: Path = ROOT / "notebooks"
 CACHE: Path = _path("CACHE", ROOT / ".cache")
 """Project-local caches (jieba's prefix dictionary)."""
+
+
+def read_yaml(path: str | Path):
+    """Parse a lexicon YAML file (safe loader), with libyaml when PyYAML has it: the same data ~10x faster,
+    which a corpus run's worker processes pay at start-up."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
