@@ -127,6 +127,18 @@ def test_unknown_backend_is_refused():
         S.Segmenter("thulac")
 
 
+def test_suggested_freqs_are_remembered_per_word_set(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "CACHE", tmp_path)
+    fresh = S.suggested_freqs(["逾期", "催收员"])
+    assert len(list(tmp_path.glob("suggested_freqs-*.json"))) == 1
+    assert S.suggested_freqs(["催收员", "逾期"]) == fresh  # read back, order of words irrelevant
+    assert S.suggested_freqs(["逾期"]) == {"逾期": fresh["逾期"]}  # another word set: computed, not mixed up
+    assert len(list(tmp_path.glob("suggested_freqs-*.json"))) == 2
+    for cached in tmp_path.glob("suggested_freqs-*.json"):
+        cached.write_text("not json", encoding="utf-8")
+    assert S.suggested_freqs(["逾期", "催收员"]) == fresh  # a damaged cache is recomputed
+
+
 def test_get_segmenter_is_shared():
     assert S.get_segmenter("rjieba") is S.get_segmenter("rjieba")
 

@@ -8,7 +8,10 @@ dictionary; both backends give the same tokens (a test guards it).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -123,12 +126,30 @@ def suggested_freqs(words: Sequence[str]) -> dict[str, int]:
 
     Computed once, on a fresh jieba-rs instance (same dict.txt as jieba, 0.1 s to load), and
     given to both backends: their own suggest_freq rounds differently (逾期: 119 vs 120) and
-    depends on the words added before, so the two backends could drift apart.
+    depends on the words added before, so the two backends could drift apart. Remembered in
+    ``paths.CACHE`` per (jieba-rs version, word set).
     """
+    from importlib.metadata import version
+
+    key = hashlib.sha256(json.dumps([version("rjieba"), sorted(set(words))], ensure_ascii=False).encode()).hexdigest()
+    cached = paths.CACHE / f"suggested_freqs-{key[:16]}.json"
+    try:  # every worker of a corpus run would otherwise load a second dictionary for these few numbers
+        known = json.loads(cached.read_text(encoding="utf-8"))
+        return {word: int(known[word]) for word in words}
+    except (OSError, ValueError, KeyError):
+        pass
     import rjieba
 
     base = rjieba.Jieba()
-    return {word: int(base.suggest_freq(word)) for word in words}
+    found = {word: int(base.suggest_freq(word)) for word in words}
+    try:
+        paths.CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(found, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        tmp.replace(cached)
+    except OSError:  # a read-only checkout still works, only slower
+        pass
+    return found
 
 
 class _JiebaAccurate:
