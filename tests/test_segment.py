@@ -139,6 +139,22 @@ def test_suggested_freqs_are_remembered_per_word_set(tmp_path, monkeypatch):
     assert S.suggested_freqs(["逾期", "催收员"]) == fresh  # a damaged cache is recomputed
 
 
+def test_jieba_prefix_dictionary_from_our_cache_equals_jiebas_own(tmp_path, monkeypatch):
+    reference = jieba.Tokenizer()
+    reference.tmp_dir = str(tmp_path / "jieba")
+    reference.initialize()
+    monkeypatch.setattr(paths, "CACHE", tmp_path)
+    for attempt in ("built", "read back", "damaged"):
+        if attempt == "damaged":
+            next(tmp_path.glob("jieba-*-prefix.pickle")).write_bytes(b"\x80junk")
+        tok = jieba.Tokenizer()
+        tok.tmp_dir = str(tmp_path / "jieba")
+        S._initialize(tok)
+        assert tok.initialized and tok.total == reference.total and tok.FREQ == reference.FREQ, attempt
+        assert tok.lcut("催收员打德律风给借款人") == reference.lcut("催收员打德律风给借款人")
+    assert len(list(tmp_path.glob("jieba-*-prefix.pickle"))) == 1
+
+
 def test_get_segmenter_is_shared():
     assert S.get_segmenter("rjieba") is S.get_segmenter("rjieba")
 

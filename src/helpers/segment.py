@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import pickle
 import re
 import threading
 from dataclasses import dataclass
@@ -243,6 +244,35 @@ class _JiebaAccurate:
         return out
 
 
+def _initialize(tokenizer: "jieba.Tokenizer") -> None:
+    """``tokenizer.initialize()`` for jieba's default dictionary, from a pickle of its prefix dictionary in
+    ``paths.CACHE``: the same ``FREQ`` and ``total``, read ~3x faster than jieba's own marshal cache (each
+    worker of a corpus run pays this at start-up). Other dictionaries go through jieba as usual."""
+    if tokenizer.dictionary is not None:
+        tokenizer.initialize()
+        return
+    from importlib.metadata import version
+
+    cached = paths.CACHE / f"jieba-{version('jieba')}-prefix.pickle"
+    try:
+        with open(cached, "rb") as fh:
+            freq, total = pickle.load(fh)
+        if isinstance(freq, dict) and isinstance(total, int):
+            tokenizer.FREQ, tokenizer.total, tokenizer.initialized = freq, total, True
+            return
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        pass
+    tokenizer.initialize()
+    try:
+        paths.CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump((tokenizer.FREQ, tokenizer.total), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cached)
+    except OSError:  # a read-only checkout still works, only slower
+        pass
+
+
 class Segmenter:
     """An isolated tokenizer with the project user dictionary, on jieba or jieba-rs.
 
@@ -268,7 +298,7 @@ class Segmenter:
             paths.CACHE.mkdir(parents=True, exist_ok=True)
             self._engine = jieba.Tokenizer()
             self._engine.tmp_dir = str(paths.CACHE)
-            self._engine.initialize()
+            _initialize(self._engine)
             for e in self.entries:
                 self._engine.add_word(e.word, self.freqs[e.word], e.tag)
             self._accurate = _JiebaAccurate(self._engine)
