@@ -150,9 +150,7 @@ _LAST_LIVE: list = [None, frozenset(), None]
 
 
 def _screen(cues: ModalityCues):
-    from .tactics import LiteralScreen, built_once  # imported late: helpers.tactics imports this module
-
-    return built_once(cues, lambda: LiteralScreen(
+    return _tactics.built_once(cues, lambda: _tactics.LiteralScreen(
         [cues.strong.pattern, cues.weak.pattern, cues.directive.pattern] + [p.pattern for p in cues.post]
         + [p.pattern for p in cues.narrating]))
 
@@ -221,3 +219,6 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
     if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
         return "prescribed"
     return default
+
+
+from . import tactics as _tactics  # noqa: E402 - at the end: helpers.tactics imports this module
