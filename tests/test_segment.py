@@ -302,6 +302,24 @@ def test_jieba_backend_is_token_identical_to_jieba(text):
     assert seg.cut(text) == seg._engine.lcut(text, HMM=True)
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="催收员打德律风给借款人逾期天上门家人朋友曝光通讯录亲戚同事领导威胁恐吓ab12.%x ", min_size=0, max_size=30))
+def test_hmm_cut_is_jiebas_finalseg(text):
+    import jieba.finalseg
+
+    assert S.hmm_cut(text) == list(jieba.finalseg.cut(text))
+
+
+def test_hmm_cut_honours_forced_splits(monkeypatch):
+    import jieba.finalseg
+
+    word = max(S.hmm_cut("甄嬛传奇"), key=len)
+    assert len(word) > 1
+    monkeypatch.setattr(jieba.finalseg, "Force_Split_Words", {word})
+    assert S.hmm_cut("甄嬛传奇") == list(jieba.finalseg.cut("甄嬛传奇"))
+    assert word not in S.hmm_cut("甄嬛传奇")
+
+
 def test_jieba_backend_is_token_identical_to_jieba_on_the_seed(seed_sentences):
     seg = S.get_segmenter("jieba")
     text = "\n".join(seed_sentences["text"])

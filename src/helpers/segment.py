@@ -159,8 +159,9 @@ class _JiebaAccurate:
     jieba builds a dict-of-lists DAG, then scores it with a generator per character; this does the
     same dynamic programme (same dictionary, same float operations in the same order, same tie-break:
     the longer word) in one backward pass over a precomputed log-probability table (one dict lookup
-    per candidate word), and hands unknown runs to jieba's own HMM (``jieba.finalseg``), about twice
-    as fast. Tests hold it token-identical to ``Tokenizer.lcut`` (seed corpus and random texts).
+    per candidate word), and hands unknown runs to ``hmm_cut`` (jieba's HMM, ``jieba.finalseg``, same maths),
+    together 1.5-2x as fast. Tests hold it token-identical to ``Tokenizer.lcut`` (seed corpus and
+    random texts) and ``hmm_cut`` to ``finalseg.cut``.
     """
 
     def __init__(self, tokenizer: "jieba.Tokenizer"):
@@ -223,7 +224,7 @@ class _JiebaAccurate:
         if len(buf) == 1:
             out.append(buf)
         elif not freq.get(buf):
-            out.extend(finalseg.cut(buf))
+            out.extend(hmm_cut(buf))
         else:
             out.extend(buf)
 
@@ -242,6 +243,73 @@ class _JiebaAccurate:
                     else:
                         out.extend(piece)
         return out
+
+
+def _hmm_words(obs: str) -> list[str]:
+    """Words of one Han run by jieba's HMM (``finalseg.__cut``): its Viterbi over B/M/E/S with the same
+    float sums in the same order and the same tie-breaks (``max`` over (score, state)), unrolled over the
+    four states and with back pointers instead of copied paths."""
+    start, trans, emit = finalseg.start_P, finalseg.trans_P, finalseg.emit_P
+    low = finalseg.MIN_FLOAT
+    e_b, e_m, e_e, e_s = emit["B"], emit["M"], emit["E"], emit["S"]
+    t_eb, t_sb = trans["E"].get("B", low), trans["S"].get("B", low)
+    t_mm, t_bm = trans["M"].get("M", low), trans["B"].get("M", low)
+    t_ss, t_es = trans["S"].get("S", low), trans["E"].get("S", low)
+    t_be, t_me = trans["B"].get("E", low), trans["M"].get("E", low)
+    c = obs[0]
+    v_b, v_m = start["B"] + e_b.get(c, low), start["M"] + e_m.get(c, low)
+    v_e, v_s = start["E"] + e_e.get(c, low), start["S"] + e_s.get(c, low)
+    back = []
+    for c in obs[1:]:
+        em = e_b.get(c, low)  # B after E or S (ties: S)
+        a, b = v_e + t_eb + em, v_s + t_sb + em
+        n_b, p_b = (a, "E") if a > b else (b, "S")
+        em = e_m.get(c, low)  # M after M or B (ties: M)
+        a, b = v_m + t_mm + em, v_b + t_bm + em
+        n_m, p_m = (a, "M") if a >= b else (b, "B")
+        em = e_e.get(c, low)  # E after B or M (ties: M)
+        a, b = v_b + t_be + em, v_m + t_me + em
+        n_e, p_e = (a, "B") if a > b else (b, "M")
+        em = e_s.get(c, low)  # S after S or E (ties: S)
+        a, b = v_s + t_ss + em, v_e + t_es + em
+        n_s, p_s = (a, "S") if a >= b else (b, "E")
+        back.append({"B": p_b, "M": p_m, "E": p_e, "S": p_s})
+        v_b, v_m, v_e, v_s = n_b, n_m, n_e, n_s
+    state = "E" if v_e > v_s else "S"
+    tags = [state]
+    for pointers in reversed(back):
+        state = pointers[state]
+        tags.append(state)
+    tags.reverse()
+    words, begin, nexti = [], 0, 0
+    for i, tag in enumerate(tags):
+        if tag == "B":
+            begin = i
+        elif tag == "E":
+            words.append(obs[begin:i + 1])
+            nexti = i + 1
+        elif tag == "S":
+            words.append(obs[i])
+            nexti = i + 1
+    if nexti < len(obs):
+        words.append(obs[nexti:])
+    return words
+
+
+def hmm_cut(text: str) -> list[str]:
+    """``list(jieba.finalseg.cut(text))`` (jieba's HMM for runs of unknown characters), about 4x as fast."""
+    out: list[str] = []
+    for blk in finalseg.re_han.split(text):
+        if finalseg.re_han.match(blk):
+            force = finalseg.Force_Split_Words
+            for word in _hmm_words(blk):
+                if word in force:
+                    out.extend(word)
+                else:
+                    out.append(word)
+        else:
+            out.extend(x for x in finalseg.re_skip.split(blk) if x)
+    return out
 
 
 def _initialize(tokenizer: "jieba.Tokenizer") -> None:
