@@ -102,22 +102,37 @@ class Matcher:
                                     + [p for _, p, _ in self.generic])
         self._block_ids = [tid for tid, p in self.block.items() if p is not None]
         self.block_screen = LiteralScreen(self.block[tid].pattern for tid in self._block_ids)
+        # One automaton pass per sentence finds the literal cues and feeds both screens: each key carries
+        # (key, tactics it is a literal cue of, regex/near/generic screen indices, block screen indices).
+        table: dict[str, list] = {}
         for cue, tids in literals.items():
-            self.automaton.add_word(cue, (cue, tuple(tids)))
-        self.has_literals = bool(literals)
-        if self.has_literals:
+            table.setdefault(cue, [(), (), ()])[0] = tuple(tids)
+        for literal, ks in self.screen.owners.items():
+            table.setdefault(literal, [(), (), ()])[1] = ks
+        for literal, ks in self.block_screen.owners.items():
+            table.setdefault(literal, [(), (), ()])[2] = ks
+        for key, (tids, ks, bks) in table.items():
+            self.automaton.add_word(key, (key, tids, ks, bks))
+        self.active = bool(table)
+        if self.active:
             self.automaton.make_automaton()
 
     def hits(self, text: str) -> list[Hit]:
         """Every cue hit in ``text`` that survives the boundary checks (before overlap resolution)."""
         found: list[Hit] = []
-        if self.has_literals:
-            for last, (cue, tids) in self.automaton.iter(text):
-                start, end = last - len(cue) + 1, last + 1
-                if _ascii_boundary_ok(text, start, end):
-                    found.extend(Hit(t, "literal", cue, start, end) for t in tids)
+        live, blockable_ks = set(self.screen.always), set(self.block_screen.always)
+        if self.active:
+            for last, (cue, tids, ks, bks) in self.automaton.iter(text):
+                if tids:
+                    start, end = last - len(cue) + 1, last + 1
+                    if _ascii_boundary_ok(text, start, end):
+                        found.extend(Hit(t, "literal", cue, start, end) for t in tids)
+                if ks:
+                    live.update(ks)
+                if bks:
+                    blockable_ks.update(bks)
         n_regex, n_near = len(self.regex), len(self.near)
-        for k in self.screen.candidates(text):
+        for k in sorted(live):
             if k < n_regex:
                 tid, pattern, compiled = self.regex[k]
                 for m in compiled.finditer(text):
@@ -134,7 +149,7 @@ class Matcher:
             return found
         present = {h.tactic for h in found}
         vetoed = {tid for tid in present if tid in self.veto and self.veto[tid].search(text)}
-        blockable = {self._block_ids[k] for k in self.block_screen.candidates(text)}
+        blockable = {self._block_ids[k] for k in blockable_ks}
         spans: dict[str, list[tuple[int, int]]] = {}
         keep = []
         for h in found:
@@ -251,8 +266,9 @@ class LiteralScreen:
             else:
                 for literal in found:
                     owners.setdefault(literal, []).append(k)
-        for literal, ks in owners.items():
-            self.automaton.add_word(literal, tuple(sorted(set(ks))))
+        self.owners: dict[str, tuple[int, ...]] = {literal: tuple(sorted(set(ks))) for literal, ks in owners.items()}
+        for literal, ks in self.owners.items():
+            self.automaton.add_word(literal, ks)
         self.active = bool(owners)
         if self.active:
             self.automaton.make_automaton()
