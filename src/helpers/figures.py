@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib import font_manager
 
 from . import paths
@@ -24,6 +25,8 @@ FONT_FAMILY = "Noto Sans SC"
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 MODALITY_COLORS = {"prescribed": "#D55E00", "prohibited": "#0072B2", "reported": "#999999"}
 STAGE_COLORS = {"S0": "#56B4E9", "S1": "#009E73", "S2": "#E69F00", "S3": "#D55E00", "S4": "#CC79A7"}
+MAX_ITEMS = 30
+"""Most documents a per-document figure draws: a large corpus (``python -m helpers run``) shows its busiest ones."""
 
 
 @lru_cache(maxsize=1)
@@ -83,3 +86,13 @@ def save_figure(fig: plt.Figure, name: str, folder: Path | None = None) -> dict[
 def file_digest(path: Path) -> str:
     """sha256 of a written figure file (used by tests to prove byte stability)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def busiest(weights: pd.Series, n: int = MAX_ITEMS) -> list:
+    """Index labels of the ``n`` largest ``weights`` (ties: earlier first), in their original order; all of
+    them when there are at most ``n``. A per-document figure of a 20,000-document corpus would draw 20,000
+    bars: it draws the busiest documents instead, and the notebook says how many it left out."""
+    if len(weights) <= n:
+        return list(weights.index)
+    top = set(weights.sort_values(ascending=False, kind="stable").index[:n])
+    return [label for label in weights.index if label in top]

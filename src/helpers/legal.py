@@ -85,6 +85,14 @@ def load_rules(path: str | Path | None = None) -> pd.DataFrame:
     header. Quotes are kept verbatim, including their ``paraphrase:`` / ``unverified:`` marks.
     """
     path = Path(path) if path else paths.LEXICONS / "red_lines.csv"
+    stat = path.stat()
+    return _load_rules_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
+
+
+@lru_cache(maxsize=8)
+def _load_rules_cached(resolved: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """Read and validate red_lines.csv once per file version: a corpus run flags many partitions."""
+    path = Path(resolved)
     _, data = _split_comment_header(path.read_bytes())
     rules = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8")
     missing = [c for c in RULE_COLUMNS if c not in rules.columns]

@@ -17,7 +17,6 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import compress
 from math import log
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -517,10 +516,14 @@ def _cut(seg: Segmenter, joined: str, pos: bool) -> tuple[list[str], list[str] |
 
 
 def _str_column(values: list, keep: np.ndarray | None = None) -> pd.Series:
-    """A column of Python strings, built from a list (pandas infers its string dtype fastest from one)."""
+    """A string column from a list of Python strings (rows where ``keep`` is False dropped): built as an Arrow
+    array and wrapped, about twice as fast as pandas' own inference for the ~0.6 tokens per character."""
+    import pyarrow as pa
+
+    array = pa.array(values, type=pa.large_string())
     if keep is not None and not keep.all():
-        values = list(compress(values, keep.tolist()))
-    return pd.Series(values)
+        array = array.filter(pa.array(keep))
+    return pd.Series(array, dtype="str")
 
 
 def _repeat_column(values: pd.Series, row: np.ndarray) -> pd.Series:
