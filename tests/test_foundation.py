@@ -109,6 +109,16 @@ def test_saved_figures_are_byte_stable(tmp_path):
     assert b"Date" not in out["svg"].read_bytes()[:2000]
 
 
+def test_busiest_keeps_the_largest_in_their_order_and_everything_when_few():
+    import pandas as pd
+
+    weights = pd.Series([1, 5, 3, 5, 0], index=["a", "b", "c", "d", "e"])
+    assert figures.busiest(weights, n=2) == ["b", "d"]          # ties: the earlier first; original order kept
+    assert figures.busiest(weights, n=3) == ["b", "c", "d"]
+    assert figures.busiest(weights, n=5) == list("abcde")
+    assert figures.busiest(pd.Series(range(40))) == list(range(10, 40))  # MAX_ITEMS = 30 by default
+
+
 def test_wordcloud_uses_bundled_font(tmp_path):
     from wordcloud import WordCloud
 

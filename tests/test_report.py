@@ -312,6 +312,12 @@ def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path):
     corpus.mkdir()
     for stem, text in SECOND_CORPUS.items():
         (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
+    who, how, then = ["母亲", "父亲", "同事", "领导", "邻居", "同学", "老婆", "孩子的老师"], \
+        ["打电话", "发短信", "发微信", "上门"], ["威胁要起诉", "说要曝光我", "骂我是老赖", "逼我借网贷还款"]
+    for n in range(1, 41):  # more documents than a per-document figure draws (figures.MAX_ITEMS)
+        (corpus / f"complaint_{n:02d}.txt").write_text(
+            f"投诉第{n}号\n{n}月{n % 28 + 1}日起，催收员每天{how[n % 4]}给我的{who[n % 8]}，{then[n // 8 % 4]}。"
+            + "我已经还了一部分，对方仍然" + then[(n + 1) % 4] + f"，一共{n * 3}次。" * (1 + n % 3), encoding="utf-8")
     run(corpus, tmp_path / "run", progress=False)
     html = report.build_report(corpus=tmp_path / "run", out=tmp_path / "out", lexicons=paths.LEXICONS,
                                progress=False).read_text(encoding="utf-8")
@@ -319,6 +325,10 @@ def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path):
         assert stem in html, f"report does not name document {stem}"
     assert "000_596d8518cc043797-a" not in html
     assert "raw rebuild is not checked here" in html
+    # a large corpus: the per-document figures draw the busiest documents and say so
+    assert "43 documents: the figure shows the 30 with the highest spin density" in html
+    shown = re.search(r"(\d+) articles: the figure shows the 30 with the most tactic sentences", html)
+    assert shown and int(shown.group(1)) > 30
 
 
 @needs_pipeline

@@ -1291,10 +1291,12 @@ def repair_examples(documents: pd.DataFrame, edits: pd.DataFrame, per_kind: int 
     sources = documents.set_index("doc")["source_doc"].to_dict()
     raw_cache: dict[str, str] = {}
     rows = []
-    for kind in [k for k in EDIT_KINDS if k in set(edits["kind"])]:
+    present = set(edits["kind"])
+    for kind in [k for k in EDIT_KINDS if k in present]:
         of_kind = edits[edits["kind"] == kind]
         first = of_kind.drop_duplicates("rule").index[:per_kind].tolist()  # distinct rules first,
-        rest = [i for i in of_kind.index if i not in set(first)][:per_kind - len(first)]  # then fill in order
+        chosen = set(first)
+        rest = [i for i in of_kind.index if i not in chosen][:per_kind - len(first)]  # then fill in order
         picks = of_kind.loc[sorted(first + rest)]
         for e in picks.itertuples(index=False):
             src = sources.get(e.doc, e.doc)

@@ -83,13 +83,14 @@ def _none_if_nan(value):
 
 def sentence_records(tables: dict[str, pd.DataFrame]) -> Iterator[dict]:
     """One JSON-ready record per sentence, in reading order (the ``code`` command's output)."""
-    documents = tables["documents"].set_index("doc")
+    docs = tables["documents"]
+    source_of = dict(zip(docs["doc"], docs["source"]))
+    duplicate_of = dict(zip(docs["doc"], docs["duplicate_of"]))
     mentions = tables["mentions"]
     flags = tables["flags"]
     by_sent_m = {k: g for k, g in mentions.groupby(["doc", "sent"], sort=False)} if len(mentions) else {}
     by_sent_f = {k: g for k, g in flags.groupby(["doc", "sent"], sort=False)} if len(flags) else {}
     for row in tables["sentences"].itertuples(index=False):
-        doc = documents.loc[row.doc]
         key = (row.doc, row.sent)
         m = by_sent_m.get(key)
         f = by_sent_f.get(key)
@@ -101,9 +102,9 @@ def sentence_records(tables: dict[str, pd.DataFrame]) -> Iterator[dict]:
         acknowledged = [] if f is None else sorted(set(f.loc[f.stance == "acknowledged", "rule"]))
         intensity = _none_if_nan(getattr(row, "intensity", None))
         yield {
-            "file": str(doc["source"]),
+            "file": str(source_of[row.doc]),
             "doc": row.doc,
-            "duplicate_of": _none_if_nan(doc["duplicate_of"]),
+            "duplicate_of": _none_if_nan(duplicate_of[row.doc]),
             "sent": int(row.sent),
             "text": row.text,
             "start": int(row.start),

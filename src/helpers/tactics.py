@@ -559,7 +559,8 @@ def tactic_by_document(mentions: pd.DataFrame, documents: pd.DataFrame, tactics:
     """Sentences mentioning each tactic (rows) per document (columns, reading order)."""
     per = mentions.drop_duplicates(["doc", "sent", "tactic"])
     out = pd.crosstab(per["tactic"], per["doc"]) if len(per) else pd.DataFrame()
-    cols = [d for d in documents["doc"] if d in set(mentions["doc"])]
+    coded = set(mentions["doc"])
+    cols = [d for d in documents["doc"] if d in coded]
     return out.reindex(index=list(tactics["tactic"]), columns=cols, fill_value=0).fillna(0).astype(int)
 
 
@@ -581,7 +582,7 @@ def typical_quotes(mentions: pd.DataFrame, sentences: pd.DataFrame, n: int = 2) 
     per_sent = mentions.groupby(["doc", "sent"])["tactic"].nunique().rename("n_tactics")
     g = (mentions.groupby(["tactic", "doc", "sent"])
          .agg(n_cues=("cue", "nunique"), cues=("cue", lambda c: "、".join(sorted(set(c)))),
-              modality=("modality", lambda m: "/".join(x for x in MODALITY_ORDER if x in set(m))))
+              modality=("modality", lambda m: "/".join(x for x in MODALITY_ORDER if x in m.values)))
          .reset_index().join(per_sent, on=["doc", "sent"]))
     g["text"] = [text.get((d, s), "") for d, s in zip(g["doc"], g["sent"])]
     g["length"] = g["text"].str.len()

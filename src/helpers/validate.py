@@ -127,7 +127,8 @@ def intercoder(first: pd.DataFrame, second: pd.DataFrame) -> Agreement:
 
     Items coded by only one of them are left out, so a second coder may code a subset (e.g. the TEST half).
     """
-    common = [i for i in first["item"] if i in set(second["item"])]
+    coded = set(second["item"])
+    common = [i for i in first["item"] if i in coded]
     if not common:
         raise ValueError("the two codings share no item")
     a = first.set_index("item").loc[common].reset_index()
