@@ -252,10 +252,10 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     """Read and validate ``codebook.yaml`` (default: the bundled lexicon); ValueError names the bad entry."""
     path = Path(path) if path is not None else DEFAULT_PATH
     try:
-        stat = path.stat()
+        version = paths.file_version(path)
     except OSError:
         return _read_codebook(path)  # the reader reports the missing file
-    return _load_codebook_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    return _load_codebook_cached(*version)
 
 
 @lru_cache(maxsize=8)

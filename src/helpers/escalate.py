@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .segment import document_rows
+from .tactics import LiteralScreen, built_once
 
 STAGES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4")
 STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
@@ -97,8 +99,7 @@ def _compile(cue: str) -> re.Pattern:
 def load_stages(path: str | Path | None = None, mapping: str | None = None) -> Stages:
     """Read ``stages.yaml`` (default: the project's) with the day → stage ``mapping`` named there."""
     path = Path(path) if path is not None else paths.LEXICONS / "stages.yaml"
-    stat = path.stat()
-    return _load_stages_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size, mapping)
+    return _load_stages_cached(*paths.file_version(path), mapping)
 
 
 @lru_cache(maxsize=16)
@@ -186,8 +187,6 @@ _ANY_NUMBER = re.compile(r"[\d一二两三四五六七八九十百]")  # every d
 @lru_cache(maxsize=1)
 def _day_screen():
     """A ``helpers.tactics.LiteralScreen`` over the day forms (each needs its unit, a bracket or a plus)."""
-    from .tactics import LiteralScreen
-
     return LiteralScreen(p.pattern for _, p in _DAY_FORMS)
 
 
@@ -231,8 +230,6 @@ def _day_cues(text: str, st: Stages) -> list[StageCue]:
 
 def _cue_screen(st: Stages):
     """A ``helpers.tactics.LiteralScreen`` over the stage cues, built once per ``Stages``."""
-    from .tactics import LiteralScreen, built_once
-
     return built_once(st, lambda: LiteralScreen(c.pattern.pattern for c in st.cues))
 
 
@@ -410,21 +407,12 @@ def assign_stages(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
     if documents is not None and "title" in documents:
         titles = {d: t for d, t in zip(documents["doc"], documents["title"]) if isinstance(t, str)}
     labels: list[tuple] = [(None, None, None)] * len(out)
-    docs, sents, texts = out["doc"].tolist(), out["sent"].tolist(), out["text"].astype(str).tolist()
-    paras = out["para"].tolist() if "para" in out else sents
-    codes = pd.factorize(out["doc"])[0].tolist()  # documents in order of first appearance
-    order = sorted(range(len(out)), key=lambda i: (codes[i], sents[i]))  # stable: reading order per document
-    first = 0
-    for k in range(1, len(order) + 1):
-        if k == len(order) or codes[order[k]] != codes[order[first]]:
-            rows = order[first:k]
-            if codes[rows[0]] < 0:  # no document id: unstaged, as groupby would drop it
-                first = k
-                continue
-            doc_labels = _outline_doc([texts[i] for i in rows], [paras[i] for i in rows], st, titles.get(docs[rows[0]]))
-            for i, label in zip(rows, doc_labels):
-                labels[i] = label
-            first = k
+    docs, texts = out["doc"].tolist(), out["text"].astype(str).tolist()
+    paras = out["para"].tolist() if "para" in out else out["sent"].tolist()
+    for rows in document_rows(out):  # rows without a document id stay unstaged
+        doc_labels = _outline_doc([texts[i] for i in rows], [paras[i] for i in rows], st, titles.get(docs[rows[0]]))
+        for i, label in zip(rows, doc_labels):
+            labels[i] = label
     for i, col in enumerate(("stage", "stage_cue", "stage_source")):
         out[col] = pd.Series([lab[i] for lab in labels], index=out.index, dtype=object)
     out["intensity"] = sentence_intensity(out, mentions if mentions is not None else pd.DataFrame())

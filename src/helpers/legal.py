@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .tactics import LiteralScreen, built_once
 
 RULE_IDS: tuple[str, ...] = tuple(f"R{i:02d}" for i in range(1, 14))
 STANCES: tuple[str, ...] = ("crossed_prescribed", "crossed_reported", "acknowledged")
@@ -85,8 +86,7 @@ def load_rules(path: str | Path | None = None) -> pd.DataFrame:
     header. Quotes are kept verbatim, including their ``paraphrase:`` / ``unverified:`` marks.
     """
     path = Path(path) if path else paths.LEXICONS / "red_lines.csv"
-    stat = path.stat()
-    return _load_rules_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size).copy()
+    return _load_rules_cached(*paths.file_version(path)).copy()
 
 
 @lru_cache(maxsize=8)
@@ -455,8 +455,6 @@ def _screen(ind: Indicators):
     """A ``helpers.tactics.LiteralScreen`` over every cue (its first pattern: all of a cue's patterns must
     match) and every names / acknowledge pattern, and the (kind, rule, cue or pattern) behind each screen
     index, in the order hits are collected; built once per indicator set."""
-    from .tactics import LiteralScreen, built_once
-
     def build():
         entries, patterns = [], []
         for rule in RULE_IDS:

@@ -43,6 +43,14 @@ CACHE: Path = _path("CACHE", ROOT / ".cache")
 """Project-local caches (jieba's prefix dictionary)."""
 
 
+def file_version(path: str | Path) -> tuple[str, int, int]:
+    """(resolved path, mtime in ns, size): the key under which a parsed lexicon file is cached, so an edited
+    file is read again while a corpus run's many partitions parse it once."""
+    path = Path(path)
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime_ns, stat.st_size
+
+
 def read_yaml(path: str | Path):
     """Parse a lexicon YAML file (safe loader), with libyaml when PyYAML has it: the same data ~10x faster,
     which a corpus run's worker processes pay at start-up."""

@@ -142,14 +142,20 @@ def suggested_freqs(words: Sequence[str]) -> dict[str, int]:
 
     base = rjieba.Jieba()
     found = {word: int(base.suggest_freq(word)) for word in words}
-    try:
-        paths.CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(found, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        tmp.replace(cached)
-    except OSError:  # a read-only checkout still works, only slower
-        pass
+    _write_cache(cached, json.dumps(found, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     return found
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    """Write a cache file atomically (workers starting together never read half a file); a read-only
+    checkout simply goes without the cache."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError:
+        pass
 
 
 class _JiebaAccurate:
@@ -330,14 +336,7 @@ def _initialize(tokenizer: "jieba.Tokenizer") -> None:
     except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
         pass
     tokenizer.initialize()
-    try:
-        paths.CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump((tokenizer.FREQ, tokenizer.total), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cached)
-    except OSError:  # a read-only checkout still works, only slower
-        pass
+    _write_cache(cached, pickle.dumps((tokenizer.FREQ, tokenizer.total), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 class Segmenter:
@@ -500,6 +499,18 @@ def split_sentences(documents: pd.DataFrame, edits: pd.DataFrame | None = None) 
         "text": pd.Series(texts, dtype=object),
     }, columns=SENTENCE_COLUMNS)
     return out
+
+
+def document_rows(sentences: pd.DataFrame) -> list[list[int]]:
+    """Row positions of each document's sentences in reading order (by ``sent``), documents in order of
+    first appearance; rows without a document id are left out, as ``groupby("doc")`` leaves them."""
+    codes = pd.factorize(sentences["doc"])[0].tolist()
+    sents = sentences["sent"].tolist()
+    groups: list[list[int]] = [[] for _ in range(max(codes, default=-1) + 1)]
+    for i in sorted(range(len(codes)), key=lambda i: (codes[i], sents[i])):  # stable: ties keep frame order
+        if codes[i] >= 0:
+            groups[codes[i]].append(i)
+    return groups
 
 
 # --------------------------------------------------------------------------- tokens

@@ -36,6 +36,7 @@ import pandas as pd
 
 from .codebook import Codebook, load_codebook
 from .modality import ModalityCues, heading_prohibits, is_reported, modality_of
+from .segment import document_rows
 
 MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "cue", "start", "end", "raw_start", "raw_end", "weight"]
 _KIND_RANK = {"literal": 0, "regex": 1, "near": 2, "generic": 3}
@@ -98,18 +99,19 @@ class Matcher:
             self.block[tid] = re.compile("|".join(f"(?:{p})" for p in blocks)) if blocks else None
         # One literal screen per sentence tells which regex cues, proximity rules (by their b words: a pair
         # needs one) and generic cues can match at all; indices: regex, then near, then generic.
-        self.screen = LiteralScreen([p for _, p, _ in self.regex] + [b.pattern for _, _, b, _ in self.near]
-                                    + [p for _, p, _ in self.generic])
+        screen, self.screen_always = screen_literals([p for _, p, _ in self.regex]
+                                                     + [b.pattern for _, _, b, _ in self.near]
+                                                     + [p for _, p, _ in self.generic])
         self._block_ids = [tid for tid, p in self.block.items() if p is not None]
-        self.block_screen = LiteralScreen(self.block[tid].pattern for tid in self._block_ids)
+        block_screen, self.block_always = screen_literals(self.block[tid].pattern for tid in self._block_ids)
         # One automaton pass per sentence finds the literal cues and feeds both screens: each key carries
         # (key, tactics it is a literal cue of, regex/near/generic screen indices, block screen indices).
         table: dict[str, list] = {}
         for cue, tids in literals.items():
             table.setdefault(cue, [(), (), ()])[0] = tuple(tids)
-        for literal, ks in self.screen.owners.items():
+        for literal, ks in screen.items():
             table.setdefault(literal, [(), (), ()])[1] = ks
-        for literal, ks in self.block_screen.owners.items():
+        for literal, ks in block_screen.items():
             table.setdefault(literal, [(), (), ()])[2] = ks
         for key, (tids, ks, bks) in table.items():
             self.automaton.add_word(key, (key, tids, ks, bks))
@@ -120,7 +122,7 @@ class Matcher:
     def hits(self, text: str) -> list[Hit]:
         """Every cue hit in ``text`` that survives the boundary checks (before overlap resolution)."""
         found: list[Hit] = []
-        live, blockable_ks = set(self.screen.always), set(self.block_screen.always)
+        live, blockable_ks = set(self.screen_always), set(self.block_always)
         if self.active:
             for last, (cue, tids, ks, bks) in self.automaton.iter(text):
                 if tids:
@@ -245,6 +247,21 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return seq(tree)
 
 
+def screen_literals(patterns: Iterable[str]) -> tuple[dict[str, tuple[int, ...]], set[int]]:
+    """For a list of patterns: each required literal with the (sorted) indices of the patterns it anchors,
+    and the indices of the patterns without any (``required_literals``): what a ``LiteralScreen`` scans for."""
+    owners: dict[str, set[int]] = {}
+    always: set[int] = set()
+    for k, pattern in enumerate(patterns):
+        found = required_literals(pattern)
+        if found is None:
+            always.add(k)
+        else:
+            for literal in found:
+                owners.setdefault(literal, set()).add(k)
+    return {literal: tuple(sorted(ks)) for literal, ks in owners.items()}, always
+
+
 class LiteralScreen:
     """One Aho-Corasick pass tells which of many regexes can match a text at all.
 
@@ -256,20 +273,11 @@ class LiteralScreen:
 
     def __init__(self, patterns: Iterable[str]):
         self.patterns = list(patterns)
-        self.always: set[int] = set()
+        self.owners, self.always = screen_literals(self.patterns)
         self.automaton = ahocorasick.Automaton()
-        owners: dict[str, list[int]] = {}
-        for k, pattern in enumerate(self.patterns):
-            found = required_literals(pattern)
-            if found is None:
-                self.always.add(k)
-            else:
-                for literal in found:
-                    owners.setdefault(literal, []).append(k)
-        self.owners: dict[str, tuple[int, ...]] = {literal: tuple(sorted(set(ks))) for literal, ks in owners.items()}
         for literal, ks in self.owners.items():
             self.automaton.add_word(literal, ks)
-        self.active = bool(owners)
+        self.active = bool(self.owners)
         if self.active:
             self.automaton.make_automaton()
 
@@ -429,46 +437,40 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict
     narrating = [is_reported(t, cues) for t in texts]  # kept in the context: modality_of asks again per mention
     register = _register(docs, narrating)
     out: list[dict] = [{} for _ in range(len(order))]
-    codes = pd.factorize(order["doc"])[0].tolist()  # documents in order of first appearance
-    sents = order["sent"].tolist()
-    prev_code = None
-    for idx in sorted(range(len(order)), key=lambda i: (codes[i], sents[i])):  # stable: reading order per document
-        if codes[idx] != prev_code:
-            prev_code, n = codes[idx], 0
-            list_heading: str | None = None
-            list_since = max_num = 0
-            item_heading: str | None = None
-            prev_para = None
-        else:
-            n += 1
-        text, para, doc = texts[idx], paras[idx], docs[idx]
-        marker = ITEM_MARKER.match(text)
-        if has_para and prev_para is not None and para != prev_para and not marker:
-            list_heading = item_heading = None
-        if list_heading is not None and n - list_since > MAX_LIST_SPAN:
-            list_heading = None
-        if marker:
-            num = marker.group("num") or marker.group("pnum")
-            if num is not None:
-                if int(num) == 1 and max_num > 1:
-                    list_heading = None
-                max_num = int(num)
-            item_heading = text[marker.end():][:12] if _item_prohibits(text[marker.end():], cues) else None
-        heading = _heading_part(text)
-        context = {"heading": None, "heading_prohibits": False, "default": register.get(doc, "prescribed"),
-                   "reported": narrating[idx]}
-        if heading is not None:
-            item_heading = None
-            if heading_prohibits(heading, cues):
-                list_heading, list_since, max_num = heading, n, 0
-                context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
-            else:
+    for rows in document_rows(order):
+        list_heading: str | None = None
+        list_since = max_num = 0
+        item_heading: str | None = None
+        prev_para = None
+        for n, idx in enumerate(rows):
+            text, para, doc = texts[idx], paras[idx], docs[idx]
+            marker = ITEM_MARKER.match(text)
+            if has_para and prev_para is not None and para != prev_para and not marker:
+                list_heading = item_heading = None
+            if list_heading is not None and n - list_since > MAX_LIST_SPAN:
                 list_heading = None
-        else:
-            governing = item_heading or list_heading
-            context.update(heading=governing, heading_prohibits=governing is not None)
-        out[idx] = context
-        prev_para = para
+            if marker:
+                num = marker.group("num") or marker.group("pnum")
+                if num is not None:
+                    if int(num) == 1 and max_num > 1:
+                        list_heading = None
+                    max_num = int(num)
+                item_heading = text[marker.end():][:12] if _item_prohibits(text[marker.end():], cues) else None
+            heading = _heading_part(text)
+            context = {"heading": None, "heading_prohibits": False, "default": register.get(doc, "prescribed"),
+                       "reported": narrating[idx]}
+            if heading is not None:
+                item_heading = None
+                if heading_prohibits(heading, cues):
+                    list_heading, list_since, max_num = heading, n, 0
+                    context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
+                else:
+                    list_heading = None
+            else:
+                governing = item_heading or list_heading
+                context.update(heading=governing, heading_prohibits=governing is not None)
+            out[idx] = context
+            prev_para = para
     return out
 
 
