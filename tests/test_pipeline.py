@@ -133,3 +133,60 @@ def test_tables_without_rows_read_back_with_their_columns(tmp_path):
     assert len(tables["documents"]) == 1 and len(tables["edits"]) == 0 and len(tables["flags"]) == 0
     for name, frame in tables.items():
         assert list(frame.columns) == run_columns()[name], name
+
+
+def _copy_corpus(small_corpus, root):
+    root.mkdir()
+    for path in small_corpus.iterdir():
+        (root / path.name).write_bytes(path.read_bytes())
+    return root
+
+
+def test_rerun_with_another_partition_size_leaves_no_stale_partitions(small_corpus, tmp_path):
+    """Four one-file partitions, then one partition for the same input: the first run's part-00001..3
+    must not survive next to the new part-00000 (the tables would hold every document twice)."""
+    out = tmp_path / "r"
+    run(small_corpus, out, progress=False, partition_bytes=1)
+    summary = run(small_corpus, out, progress=False)
+    assert summary["partitions"] == 1 and summary["skipped"] == 0 and summary["stale_removed"] > 0
+    assert sorted(p.name for p in (out / "documents").iterdir()) == ["part-00000.parquet"]
+    docs = load_run(out)["documents"]
+    assert len(docs) == 3 and docs["doc"].is_unique
+
+
+def test_rerun_redoes_partitions_whose_input_or_lexicons_changed(small_corpus, tmp_path):
+    import shutil
+
+    corpus = _copy_corpus(small_corpus, tmp_path / "texts")
+    lexicons = tmp_path / "lexicons"
+    shutil.copytree(paths.LEXICONS, lexicons)
+    out = tmp_path / "r"
+    run(corpus, out, progress=False, partition_bytes=1, lexicons=lexicons)
+    (corpus / "c_rules.txt").write_text(RULES + "第三条 严禁暴力催收。\n", encoding="utf-8")
+    again = run(corpus, out, progress=False, partition_bytes=1, lexicons=lexicons)
+    assert (again["partitions"], again["skipped"]) == (4, 3)  # only the edited file's partition is redone
+    assert any("第三条" in t for t in load_run(out)["sentences"]["text"])
+    with open(lexicons / "codebook.yaml", "a", encoding="utf-8") as fh:
+        fh.write("\n# a researcher's edit\n")
+    edited = run(corpus, out, progress=False, partition_bytes=1, lexicons=lexicons)
+    assert edited["skipped"] == 0  # another codebook: nothing from the old one is kept
+
+
+def test_interrupted_run_is_refused_until_resumed(small_corpus, tmp_path, monkeypatch):
+    from helpers import pipeline
+
+    out = tmp_path / "r"
+    real = pipeline.process_partition
+
+    def crash_on_third(part, *args, **kwargs):
+        if part.index == 2:
+            raise KeyboardInterrupt
+        return real(part, *args, **kwargs)
+    monkeypatch.setattr(pipeline, "process_partition", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        run(small_corpus, out, progress=False, partition_bytes=1)
+    with pytest.raises(pipeline.RunIncomplete, match="did not finish"):
+        load_run(out)
+    monkeypatch.setattr(pipeline, "process_partition", real)
+    resumed = run(small_corpus, out, progress=False, partition_bytes=1)
+    assert resumed["skipped"] == 2 and len(load_run(out)["documents"]) == 3

@@ -8,6 +8,7 @@ and, through the audit trail, to raw offsets.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import math
 from contextlib import contextmanager
@@ -166,6 +167,7 @@ class Partition:
     index: int
     files: tuple[str, ...] = ()
     records: tuple[tuple[str, str, str], ...] = ()  # (doc id, source, text) for table input
+    signature: str = ""  # what the partition holds (files with size and mtime, or a hash of its records)
 
     @property
     def name(self) -> str:
@@ -228,25 +230,52 @@ def plan_partitions(input: str | Path, text_column: str = "text", id_column: str
                 raise ValueError(f"{input}: no text column {text_column!r} (columns: {list(batch.columns)})")
             ids = batch[id_column].astype(str) if id_column and id_column in batch else [f"{stem}:row{row + i}" for i in range(len(batch))]
             texts = batch[text_column].astype(str)
-            yield Partition(n, records=tuple(zip(ids, [str(input)] * len(batch), texts)))
+            records = tuple(zip(ids, [str(input)] * len(batch), texts))
+            digest = hashlib.sha256()
+            for doc, _, text in records:
+                digest.update(f"{len(doc)}:{doc}{len(text)}:{text}".encode("utf-8", "surrogatepass"))
+            yield Partition(n, records=records, signature=digest.hexdigest())
             row += len(batch)
         return
     group: list[str] = []
+    stats: list[str] = []
     size = 0
     n = 0
+
+    def close() -> Partition:
+        return Partition(n, files=tuple(group), signature=hashlib.sha256("\n".join(stats).encode()).hexdigest())
     for path in _iter_files(input):
+        stat = path.stat()
         group.append(str(path))
-        size += path.stat().st_size
+        stats.append(f"{path.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}")
+        size += stat.st_size
         if size >= partition_bytes:
-            yield Partition(n, files=tuple(group))
-            n, group, size = n + 1, [], 0
+            yield close()
+            n, group, stats, size = n + 1, [], [], 0
     if group:
-        yield Partition(n, files=tuple(group))
+        yield close()
+
+
+def run_config(lexicons: str | Path = paths.LEXICONS, backend: str = "jieba") -> str:
+    """Hash of everything besides its input that a partition's tables depend on: the lexicon files (the
+    codebook a researcher edits), the segmenter backend and its version, and the pipeline's own code. A rerun
+    redoes a finished partition when this differs, so a run folder never mixes two codebooks."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(f"backend={backend}".encode())
+    try:
+        digest.update(f"{backend}=={version(backend)}".encode())
+    except PackageNotFoundError:
+        pass
+    lexicons = Path(lexicons)
+    for path in sorted(p for p in lexicons.iterdir() if p.is_file()) if lexicons.is_dir() else []:
+        digest.update(f"\n{path.name}\n".encode() + path.read_bytes())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(f"\n{path.name}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def _records_to_docs(records) -> pd.DataFrame:
-    import hashlib
-
     return pd.DataFrame(
         [{"doc": doc, "source": src, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
           "encoding": "utf-8", "kind": "record", "raw": text} for doc, src, text in records],
@@ -276,14 +305,17 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
 
 
 def process_partition(part: Partition, out: str | Path, lexicons: str | Path = paths.LEXICONS,
-                      backend: str = "jieba", force: bool = False) -> dict:
+                      backend: str = "jieba", force: bool = False, config: str = "") -> dict:
     """Run the chain on one partition and write its Parquet files; a bad document lands in ``errors``.
 
-    Idempotent: a partition whose marker file exists is skipped unless ``force``."""
+    Idempotent: a partition is skipped unless ``force`` when its marker file records the same input
+    (``part.signature``) and the same ``config`` (``run_config``: lexicons, backend, code)."""
     out, lexicons = Path(out), Path(lexicons)
     marker = out / "_partitions" / f"{part.name}.json"
     if marker.exists() and not force:
-        return {**json.loads(marker.read_text()), "skipped": True}
+        done = json.loads(marker.read_text())
+        if done.get("signature") == part.signature and done.get("config") == config:
+            return {**done, "skipped": True}
     from .corpus import load_corpus
 
     errors: list[dict] = []
@@ -337,6 +369,7 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
             target.unlink()
         counts[name] = int(len(frame))
     counts["chars"] = int(tables["documents"][0].text.str.len().sum()) if tables["documents"] and len(tables["documents"][0]) else 0
+    counts["signature"], counts["config"] = part.signature, config
     marker.write_text(json.dumps(counts, sort_keys=True))
     return counts
 
@@ -380,7 +413,17 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    parts = plan_partitions(input, text_column, id_column, partition_bytes, partition_rows)
+    manifest = out / "_run.json"
+    previous = json.loads(manifest.read_text()) if manifest.exists() else {}
+    # Until this run completes, the folder says so: load_run refuses a half-written run.
+    manifest.write_text(json.dumps({**previous, "complete": False}, sort_keys=True, indent=1))
+    planned: list[str] = []
+
+    def planned_parts() -> Iterator[Partition]:
+        for part in plan_partitions(input, text_column, id_column, partition_bytes, partition_rows):
+            planned.append(part.name)
+            yield part
+    parts = planned_parts()
     bar = tqdm(total=count_documents(input), unit="doc", desc="run", disable=not progress, dynamic_ncols=True,
                smoothing=0.1)
     summary = {"partitions": 0, "skipped": 0, "docs": 0, "chars": 0, "errors": 0, "sentences": 0, "mentions": 0}
@@ -393,7 +436,8 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
             summary[k] += counts.get(k, 0)
         bar.update(counts.get("docs_in", 0))
 
-    kwargs = dict(out=str(out), lexicons=str(lexicons), backend=backend, force=force)
+    kwargs = dict(out=str(out), lexicons=str(lexicons), backend=backend, force=force,
+                  config=run_config(lexicons, backend))
     if engine == "dask":
         from distributed import Client, LocalCluster, wait
 
@@ -434,8 +478,26 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
     else:
         raise ValueError(f"unknown engine {engine!r}: use 'local' or 'dask'")
     bar.close()
-    (out / "_run.json").write_text(json.dumps({"input": str(input), "backend": backend, **summary}, sort_keys=True, indent=1))
+    summary["stale_removed"] = _remove_stale(out, set(planned))
+    manifest.write_text(json.dumps({"input": str(input), "backend": backend, **summary, "complete": True,
+                                    "partitions_written": planned}, sort_keys=True, indent=1))
     return summary
+
+
+def _remove_stale(out: Path, planned: set[str]) -> int:
+    """Delete partition files a previous run left that this run's plan does not have (the input shrank, or
+    another partition size was used), so the run folder holds exactly this run's tables."""
+    removed = 0
+    for folder in [out / name for name in RUN_TABLES] + [out / "_partitions"]:
+        for path in folder.glob("part-*") if folder.is_dir() else []:
+            if path.name.split(".", 1)[0] not in planned:
+                path.unlink()
+                removed += 1
+    return removed
+
+
+class RunIncomplete(RuntimeError):
+    """A run folder whose ``python -m helpers run`` did not finish."""
 
 
 def is_run(path: str | Path) -> bool:
@@ -446,9 +508,17 @@ def is_run(path: str | Path) -> bool:
 def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
     """Read a run's Parquet tables back (optionally only some columns), in partition order."""
     out = Path(out)
+    manifest = json.loads((out / "_run.json").read_text()) if (out / "_run.json").exists() else {}
+    if manifest.get("complete") is False:
+        raise RunIncomplete(f"{out}: this run did not finish (interrupted, or still running); "
+                            f"run `python -m helpers run` again to complete it (finished partitions are kept)")
+    listed = manifest.get("partitions_written")
     result = {}
     for name in tables:
         files = sorted((out / name).glob("part-*.parquet"))
+        if listed is not None:
+            keep = set(listed)
+            files = [f for f in files if f.name.split(".", 1)[0] in keep]
         cols = (columns or {}).get(name)
         frames = [pd.read_parquet(f, columns=cols) for f in files]
         result[name] = pd.concat(frames, ignore_index=True) if frames else \
