@@ -552,3 +552,63 @@ def test_clean_command_exits_quietly_when_the_reader_goes_away():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == clean.EXIT_BROKEN_PIPE
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
+
+
+def _find_duplicates_reference(texts, threshold=0.8, k=5, n_perm=64):
+    """The original one-loop implementation (dict buckets, first four members kept), kept as the oracle
+    for the vectorised candidates that corpus runs share with the in-process path."""
+    import numpy as np
+
+    from helpers.clean import _shingle_hashes
+
+    shingles = [_shingle_hashes(t, k) for t in texts]
+    rng = np.random.default_rng(20261130)
+    mult = rng.integers(1, 2**63, n_perm, dtype=np.uint64) | np.uint64(1)
+    add = rng.integers(0, 2**63, n_perm, dtype=np.uint64)
+    rows = 4 if threshold >= 0.6 else (2 if threshold >= 0.3 else 1)
+    buckets, candidates = {}, {}
+    for idx, sh in enumerate(shingles):
+        if not len(sh):
+            continue
+        with np.errstate(over="ignore"):
+            sig = (sh[None, :] * mult[:, None] + add[:, None]).min(axis=1)
+        for band in range(n_perm // rows):
+            members = buckets.setdefault((band, sig[band * rows:(band + 1) * rows].tobytes()), [])
+            if members:
+                candidates.setdefault(idx, set()).update(members)
+            if len(members) < 4:
+                members.append(idx)
+    result = [None] * len(texts)
+    for idx in range(len(texts)):
+        for other in sorted(candidates.get(idx, ())):
+            x, y = shingles[idx], shingles[other]
+            inter = len(np.intersect1d(x, y, assume_unique=True))
+            if inter / (len(x) + len(y) - inter) >= threshold:
+                root = other
+                while result[root] is not None:
+                    root = result[root]
+                result[idx] = root
+                break
+    return result
+
+
+_BASES = ["逾期客户应当每天拨打电话提醒还款，并告知不还款的后果。", "催收人员严禁辱骂债务人，不得向无关第三人透露债务信息。",
+          "我在某平台借款逾期三天，催收人员每天打几十个电话。", "第一条 催收人员应当文明催收，全程录音。"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from(["", " ", "。", "好", "还款"]),
+                          st.booleans()), min_size=0, max_size=14),
+       st.sampled_from([0.8, 0.5, 0.2]))
+def test_find_duplicates_matches_the_reference_loop(spec, threshold):
+    """Many copies (buckets beyond four members), edited copies, copies of copies, empty and whitespace texts."""
+    texts = []
+    for base, cut, extra, blank in spec:
+        text = "" if blank and cut == 0 else _BASES[base][cut:] + extra * (cut + 1)
+        texts.append(text)
+    assert clean.find_duplicates(texts, threshold) == _find_duplicates_reference(texts, threshold)
+
+
+def test_find_duplicates_links_copies_to_the_first_text():
+    texts = [_BASES[0], _BASES[1], _BASES[0] + "。", _BASES[0], "", "  ", _BASES[1] + "好"]
+    assert clean.find_duplicates(texts) == [None, None, 0, 0, None, None, 1]

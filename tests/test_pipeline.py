@@ -190,3 +190,20 @@ def test_interrupted_run_is_refused_until_resumed(small_corpus, tmp_path, monkey
     monkeypatch.setattr(pipeline, "process_partition", real)
     resumed = run(small_corpus, out, progress=False, partition_bytes=1)
     assert resumed["skipped"] == 2 and len(load_run(out)["documents"]) == 3
+
+
+def test_near_duplicates_are_linked_across_partitions_as_in_process(small_corpus, tmp_path):
+    """Copies in other partitions (an exact repost, an edited one, a copy of a copy) get the same
+    ``duplicate_of`` as ``study_tables`` finds on the whole folder, whatever the partitioning."""
+    corpus = _copy_corpus(small_corpus, tmp_path / "texts")
+    (corpus / "e_repost.txt").write_text(SCRIPT, encoding="utf-8")
+    (corpus / "f_edited.txt").write_text(SCRIPT.replace("严禁辱骂客户，", "严禁辱骂客户！"), encoding="utf-8")
+    (corpus / "g_repost.txt").write_text(COMPLAINT, encoding="utf-8")
+    expected = study_tables(corpus, tokens=False)["documents"][["doc", "duplicate_of"]]
+    assert expected["duplicate_of"].notna().sum() == 3
+    for size in (1, 10**9):  # one file per partition, then one partition for all
+        summary = run(corpus, tmp_path / f"r{size}", progress=False, partition_bytes=size)
+        got = load_run(tmp_path / f"r{size}")["documents"][["doc", "duplicate_of"]]
+        assert summary["duplicates"] == 3
+        pd.testing.assert_frame_equal(got.astype(object).where(got.notna(), None),
+                                      expected.astype(object).where(expected.notna(), None), obj=f"partition size {size}")

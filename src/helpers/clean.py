@@ -685,45 +685,102 @@ def jaccard(a: str, b: str, k: int = 5) -> float:
     return inter / (len(x) + len(y) - inter)
 
 
-def find_duplicates(texts: Sequence[str], threshold: float = 0.8, k: int = 5, n_perm: int = 64) -> list[int | None]:
-    """For each text, the index of the first earlier text it near-duplicates (Jaccard ≥ threshold), else None.
+_EMPTY_SIGNATURE = np.iinfo(np.uint64).max  # the signature row of a text without shingles (never a duplicate)
 
-    MinHash with LSH banding proposes candidate pairs in linear time; the exact shingle Jaccard decides.
-    """
-    shingles = [_shingle_hashes(t, k) for t in texts]
+
+def minhash_signatures(texts: Sequence[str], k: int = 5, n_perm: int = 64) -> np.ndarray:
+    """MinHash signatures of the texts' character ``k``-shingles: an ``(len(texts), n_perm)`` uint64 array
+    (fixed seed, so a corpus run's workers and the in-process path agree; a text without shingles gets a row
+    of the maximum value)."""
     rng = np.random.default_rng(20261130)
     mult = rng.integers(1, 2**63, n_perm, dtype=np.uint64) | np.uint64(1)
     add = rng.integers(0, 2**63, n_perm, dtype=np.uint64)
-    rows = 4 if threshold >= 0.6 else (2 if threshold >= 0.3 else 1)
-    buckets: dict[tuple, list[int]] = {}
-    candidates: dict[int, set[int]] = {}
-    for idx, sh in enumerate(shingles):
-        if not len(sh):
-            continue
-        sig = np.full(n_perm, np.iinfo(np.uint64).max, dtype=np.uint64)
-        with np.errstate(over="ignore"):
+    out = np.full((len(texts), n_perm), _EMPTY_SIGNATURE, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for idx, text in enumerate(texts):
+            sh = _shingle_hashes(text, k)
             for chunk in range(0, len(sh), 65536):
                 part = sh[chunk:chunk + 65536]
-                sig = np.minimum(sig, (part[None, :] * mult[:, None] + add[:, None]).min(axis=1))
-        for band in range(n_perm // rows):
-            key = (band, sig[band * rows:(band + 1) * rows].tobytes())
-            members = buckets.setdefault(key, [])
-            if members:
-                candidates.setdefault(idx, set()).update(members)
-            if len(members) < 4:  # the earliest few members suffice to find the first earlier copy
-                members.append(idx)
-    result: list[int | None] = [None] * len(texts)
-    for idx in range(len(texts)):
-        for other in sorted(candidates.get(idx, ())):
-            x, y = shingles[idx], shingles[other]
-            inter = len(np.intersect1d(x, y, assume_unique=True))
-            if inter / (len(x) + len(y) - inter) >= threshold:
-                root = other
+                out[idx] = np.minimum(out[idx], (part[None, :] * mult[:, None] + add[:, None]).min(axis=1))
+    return out
+
+
+def _band_rows(threshold: float) -> int:
+    return 4 if threshold >= 0.6 else (2 if threshold >= 0.3 else 1)
+
+
+def duplicate_candidates(signatures: np.ndarray, threshold: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    """LSH banding over MinHash ``signatures`` (rows in corpus order): pairs ``(later, earlier)`` sorted by
+    later, then earlier. A text's candidates are, in each band, the first four earlier texts that share its
+    bucket (the earliest few suffice to find the first earlier copy); texts without shingles have none."""
+    n, n_perm = signatures.shape
+    rows = _band_rows(threshold)
+    live = np.flatnonzero(~(signatures == _EMPTY_SIGNATURE).all(axis=1))
+    later, earlier = [], []
+    for band in range(n_perm // rows):
+        block = signatures[live, band * rows:(band + 1) * rows]
+        # by bucket (the band's values), then corpus order
+        order = np.lexsort((live,) + tuple(block[:, c] for c in reversed(range(rows))))
+        members, keys = live[order], block[order]
+        first = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)]) if len(keys) else np.zeros(0, int)
+        start = np.repeat(first, np.diff(np.r_[first, len(keys)]))
+        rank = np.arange(len(keys)) - start
+        for j in range(4):
+            sel = rank > j
+            later.append(members[sel])
+            earlier.append(members[start[sel] + j])
+    if not later:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys = np.unique(np.concatenate(later).astype(np.int64) * n + np.concatenate(earlier))  # sorted, distinct
+    return keys // n, keys % n
+
+
+def link_duplicates(n: int, later: np.ndarray, earlier: np.ndarray, similar) -> list[int | None]:
+    """For each of ``n`` texts, the index of the first earlier text it near-duplicates, else None: its
+    candidates (``duplicate_candidates``) are tried in corpus order and ``similar(i, j)`` decides; a copy
+    of a copy points at the first text."""
+    result: list[int | None] = [None] * n
+    bounds = np.flatnonzero(np.r_[True, later[1:] != later[:-1]]) if len(later) else []
+    ends = list(bounds[1:]) + [len(later)]
+    for lo, hi in zip(bounds, ends):
+        idx = int(later[lo])
+        for other in earlier[lo:hi]:
+            if similar(idx, int(other)):
+                root = int(other)
                 while result[root] is not None:
                     root = result[root]
                 result[idx] = root
                 break
     return result
+
+
+def find_duplicates(texts: Sequence[str], threshold: float = 0.8, k: int = 5, n_perm: int = 64) -> list[int | None]:
+    """For each text, the index of the first earlier text it near-duplicates (Jaccard ≥ threshold), else None.
+
+    MinHash with LSH banding proposes candidate pairs in linear time; the exact shingle Jaccard decides.
+    A corpus run does the same over the whole corpus (``helpers.pipeline``), with signatures from its workers.
+    """
+    later, earlier = duplicate_candidates(minhash_signatures(texts, k, n_perm), threshold)
+    return link_duplicates(len(texts), later, earlier, shingle_similarity(texts.__getitem__, threshold, k))
+
+
+def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5):
+    """``similar(i, j)``: True when texts ``text_of(i)`` and ``text_of(j)`` have shingle Jaccard ≥ threshold
+    (identical texts without computing it); shingle sets are remembered."""
+    memo: dict[int, np.ndarray] = {}
+
+    def shingles(i: int) -> np.ndarray:
+        if i not in memo:
+            memo[i] = _shingle_hashes(text_of(i), k)
+        return memo[i]
+
+    def similar(i: int, j: int) -> bool:
+        if text_of(i) == text_of(j):
+            return True
+        x, y = shingles(i), shingles(j)
+        inter = len(np.intersect1d(x, y, assume_unique=True))
+        return inter / (len(x) + len(y) - inter) >= threshold
+    return similar
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -948,14 +1005,15 @@ def _records(trail: _Trail, segments: list[_Segment], source_doc: str) -> tuple[
 def clean_corpus(
     docs: pd.DataFrame,
     lexicons: Path | str | None = None,
-    dup_threshold: float = 0.8,
+    dup_threshold: float | None = 0.8,
     shingle: int = 5,
     redact: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clean every input document (columns doc, source, sha256, raw): (documents, edits), in reading order.
 
     ``dup_threshold`` is the character-``shingle`` Jaccard above which a later document is marked
-    ``duplicate_of`` the first one.
+    ``duplicate_of`` the first one (None: not looked for here; a corpus run links near-duplicates across
+    the whole corpus once all partitions are cleaned).
     """
     chrome = load_chrome(_lexicon_file(lexicons, "chrome.tsv"))
     spinner = load_spinner(_lexicon_file(lexicons, "spinner.tsv"))
@@ -969,7 +1027,7 @@ def clean_corpus(
         doc_rows += d
         edit_rows += e
     documents = pd.DataFrame(doc_rows, columns=DOC_COLUMNS)
-    if len(documents):
+    if len(documents) and dup_threshold is not None:
         dup = find_duplicates(documents["text"].tolist(), dup_threshold, shingle)
         names = documents["doc"].tolist()
         documents["duplicate_of"] = [names[j] if j is not None else None for j in dup]

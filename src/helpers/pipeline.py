@@ -298,7 +298,7 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     from .segment import split_sentences, tokenize
     from .tactics import code_sentences
 
-    documents, edits = clean_corpus(docs, lexicons=lexicons)
+    documents, edits = clean_corpus(docs, lexicons=lexicons, dup_threshold=None)  # linked corpus-wide later
     sentences = split_sentences(documents, edits)
     tokens = tokenize(sentences, backend=backend)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
@@ -307,7 +307,20 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook)
     # Parquet outputs are exported data: PII in the audit trail is masked (public_edits).
     return {"documents": documents, "edits": public_edits(edits), "sentences": sentences, "tokens": tokens,
-            "mentions": mentions, "flags": flags}
+            "mentions": mentions, "flags": flags, SIGNATURES: _signature_table(documents)}
+
+
+# MinHash signatures of each partition's documents (internal: the corpus-wide near-duplicate pass reads them)
+SIGNATURES = "_signatures"
+DUP_THRESHOLD = 0.8  # helpers.clean.clean_corpus's default: the run links duplicates as the in-process path does
+
+
+def _signature_table(documents: pd.DataFrame) -> pd.DataFrame:
+    from .clean import minhash_signatures
+
+    sig = minhash_signatures(documents["text"].tolist())
+    return pd.DataFrame({"doc": documents["doc"].tolist(), "minhash": [row.tobytes() for row in sig]},
+                        columns=["doc", "minhash"])
 
 
 def process_partition(part: Partition, out: str | Path, lexicons: str | Path = paths.LEXICONS,
@@ -339,7 +352,7 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
                    for s, d in zip(docs.source[empty], docs.doc[empty])]
         docs = docs[~empty].reset_index(drop=True)
 
-    tables: dict[str, list[pd.DataFrame]] = {t: [] for t in RUN_TABLES if t != "errors"}
+    tables: dict[str, list[pd.DataFrame]] = {t: [] for t in RUN_TABLES + (SIGNATURES,) if t != "errors"}
     if len(docs):
         try:
             with _gc_paused():
@@ -361,7 +374,8 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
     counts = {"partition": part.name, "docs_in": part.n_docs}
     for name, frames in list(tables.items()) + [("errors", [pd.DataFrame(errors, columns=ERROR_COLUMNS)])]:
         nonempty = [f for f in frames if len(f)]
-        frame = pd.concat(nonempty, ignore_index=True) if nonempty else pd.DataFrame(columns=run_columns()[name])
+        frame = pd.concat(nonempty, ignore_index=True) if nonempty else \
+            pd.DataFrame(columns=run_columns().get(name, ["doc", "minhash"]))
         if name == "documents" and len(frame):
             frame = frame.assign(n_chars=frame.text.str.len())
         folder = out / name
@@ -485,6 +499,7 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
         raise ValueError(f"unknown engine {engine!r}: use 'local' or 'dask'")
     bar.close()
     summary["stale_removed"] = _remove_stale(out, set(planned))
+    summary["duplicates"] = link_run_duplicates(out, planned)
     manifest.write_text(json.dumps({"input": str(input), "backend": backend, **summary, "complete": True,
                                     "partitions_written": planned}, sort_keys=True, indent=1))
     return summary
@@ -494,12 +509,60 @@ def _remove_stale(out: Path, planned: set[str]) -> int:
     """Delete partition files a previous run left that this run's plan does not have (the input shrank, or
     another partition size was used), so the run folder holds exactly this run's tables."""
     removed = 0
-    for folder in [out / name for name in RUN_TABLES] + [out / "_partitions"]:
+    for folder in [out / name for name in RUN_TABLES + (SIGNATURES,)] + [out / "_partitions"]:
         for path in folder.glob("part-*") if folder.is_dir() else []:
             if path.name.split(".", 1)[0] not in planned:
                 path.unlink()
                 removed += 1
     return removed
+
+
+def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float = DUP_THRESHOLD) -> int:
+    """Mark near-duplicate documents across the whole run, as ``clean_corpus`` does in process: each
+    document's ``duplicate_of`` is the first earlier document (in partition order) with shingle Jaccard ≥
+    ``threshold``. Candidates come from the workers' MinHash signatures; only candidate documents' texts are
+    read. Rewrites the documents partitions whose column changes; returns the number of duplicates."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .clean import duplicate_candidates, link_duplicates, shingle_similarity
+
+    out = Path(out)
+    docs: list[str] = []
+    owner: list[int] = []  # partition of each document
+    blocks = []
+    present = [name for name in partitions if (out / SIGNATURES / f"{name}.parquet").exists()]
+    for p, name in enumerate(present):
+        table = pq.read_table(out / SIGNATURES / f"{name}.parquet")
+        docs += table.column("doc").to_pylist()
+        owner += [p] * table.num_rows
+        blocks += [np.frombuffer(b, dtype=np.uint64) for b in table.column("minhash").to_pylist()]
+    signatures = np.vstack(blocks) if blocks else np.zeros((0, 64), np.uint64)
+    later, earlier = duplicate_candidates(signatures, threshold)
+    needed = set(later.tolist()) | set(earlier.tolist())
+    texts: dict[int, str] = {}
+    position = {d: i for i, d in enumerate(docs)}
+    for p in sorted({owner[i] for i in needed}):
+        table = pq.read_table(out / "documents" / f"{present[p]}.parquet", columns=["doc", "text"])
+        for doc, text in zip(table.column("doc").to_pylist(), table.column("text").to_pylist()):
+            if position[doc] in needed:
+                texts[position[doc]] = text
+    linked = link_duplicates(len(docs), later, earlier, shingle_similarity(texts.__getitem__, threshold))
+    duplicate_of = {docs[i]: (docs[j] if j is not None else None) for i, j in enumerate(linked)}
+    for name in present:
+        path = out / "documents" / f"{name}.parquet"
+        if not path.exists():
+            continue
+        table = pq.read_table(path)
+        new = [duplicate_of.get(d) for d in table.column("doc").to_pylist()]
+        if new != table.column("duplicate_of").to_pylist():
+            k = table.schema.get_field_index("duplicate_of")
+            table = table.set_column(k, "duplicate_of", pa.array(new, type=pa.string()))
+            tmp = path.with_suffix(".tmp")
+            pq.write_table(table, tmp)
+            tmp.replace(path)
+    return sum(j is not None for j in linked)
 
 
 class RunIncomplete(RuntimeError):
