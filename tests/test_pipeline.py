@@ -207,3 +207,19 @@ def test_near_duplicates_are_linked_across_partitions_as_in_process(small_corpus
         assert summary["duplicates"] == 3
         pd.testing.assert_frame_equal(got.astype(object).where(got.notna(), None),
                                       expected.astype(object).where(expected.notna(), None), obj=f"partition size {size}")
+
+
+def test_run_gives_files_the_ids_of_the_in_process_path(tmp_path):
+    """Two files named x.txt in different folders: unique ids (a/x, b/x), as load_corpus gives them,
+    not two documents called x in one run."""
+    corpus = tmp_path / "texts"
+    for sub, text in (("a", SCRIPT), ("b", COMPLAINT)):
+        (corpus / sub).mkdir(parents=True)
+        (corpus / sub / "x.txt").write_text(text, encoding="utf-8")
+    (corpus / "y.txt").write_text(RULES, encoding="utf-8")
+    expected = study_tables(corpus, tokens=False)
+    run(corpus, tmp_path / "r", progress=False, partition_bytes=1)
+    got = load_run(tmp_path / "r")
+    assert got["documents"]["doc"].tolist() == expected["documents"]["doc"].tolist()
+    assert got["documents"]["doc"].is_unique and {"a/x-a00", "b/x-a00"} <= set(got["documents"]["doc"])
+    assert sorted(set(got["mentions"]["doc"])) == sorted(set(expected["mentions"]["doc"]))

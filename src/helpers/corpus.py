@@ -487,6 +487,17 @@ def _display(path: Path) -> str:
         return resolved.as_posix()
 
 
+def folder_files(root: str | os.PathLike) -> list[tuple[Path, str]]:
+    """The files ``load_corpus`` reads from a folder (or one file), in reading order, each with the document
+    id it gets there: what a corpus run partitions, so its ids and order match the in-process path's."""
+    root = Path(root)
+    if not root.is_dir():
+        return [(root, root.stem)]
+    files = _list_folder(root)
+    ids = _file_ids(files, root)
+    return [(f, ids[f]) for f in files]
+
+
 def _list_folder(root: Path) -> list[Path]:
     """Files under ``root`` sorted by relative path, without hidden files, MANIFEST.csv or READMEs."""
     found = []
@@ -611,6 +622,7 @@ def load_corpus(
     *,
     id_column: str | None = None,
     max_bytes: int = MAX_BYTES,
+    doc_id: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load a file, a folder (recursive, sorted by relative path) or a JSONL/CSV table → ``(docs, errors)``.
 
@@ -619,7 +631,9 @@ def load_corpus(
     (0-based record number), or the value of ``id_column`` when given. ``source`` is the path relative
     to the repository root when the file lies inside it (stable across machines), else absolute.
     ``errors``: ``source, reason`` per unusable file, or per unusable table row (``source`` then ends
-    in ``:rowN``); with ``on_error="raise"`` the first one raises ``CorpusError`` instead."""
+    in ``:rowN``); with ``on_error="raise"`` the first one raises ``CorpusError`` instead. ``doc_id``
+    replaces a single file's stem as its id (a corpus run loads a folder's files one by one under the ids
+    ``folder_files`` gives them)."""
     if on_error not in ("skip", "raise"):
         raise ValueError(f"on_error must be 'skip' or 'raise', not {on_error!r}")
     path = Path(path)
@@ -629,7 +643,7 @@ def load_corpus(
         files = _list_folder(path)
         ids = _file_ids(files, path)
     else:
-        files, ids = [path], {path: path.stem}
+        files, ids = [path], {path: doc_id or path.stem}
     docs: list[dict] = []
     errors: list[dict] = []
     used: dict[str, str] = {}

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 import pandas as pd
 
 from . import paths
+from .corpus import folder_files
 
 TABLES = ("documents", "edits", "errors", "sentences", "tokens", "mentions", "flags")
 
@@ -172,6 +173,7 @@ class Partition:
 
     index: int
     files: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()  # each file's document id (helpers.corpus.folder_files: unique in the folder)
     records: tuple[tuple[str, str, str], ...] = ()  # (doc id, source, text) for table input
     signature: str = ""  # what the partition holds (files with size and mtime, or a hash of its records)
 
@@ -182,16 +184,6 @@ class Partition:
     @property
     def n_docs(self) -> int:
         return len(self.files) or len(self.records)
-
-
-def _iter_files(root: Path) -> list[Path]:
-    if root.is_file():
-        return [root]
-    return sorted(
-        (p for p in root.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-         and p.name != "MANIFEST.csv" and not p.name.lower().startswith("readme")),
-        key=lambda p: p.relative_to(root).as_posix(),
-    )
 
 
 def _table_batches(path: Path, text_column: str, id_column: str | None, rows: int) -> Iterator[pd.DataFrame]:
@@ -213,7 +205,7 @@ def count_documents(input: Path) -> int | None:
     """Cheap document count for the progress bar's ETA (None when unknown without a full parse)."""
     input = Path(input)
     if input.is_dir() or input.suffix.lower() not in TABLE_SUFFIXES:
-        return len(_iter_files(input))
+        return len(folder_files(input))
     if input.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
 
@@ -244,20 +236,23 @@ def plan_partitions(input: str | Path, text_column: str = "text", id_column: str
             row += len(batch)
         return
     group: list[str] = []
+    ids: list[str] = []
     stats: list[str] = []
     size = 0
     n = 0
 
     def close() -> Partition:
-        return Partition(n, files=tuple(group), signature=hashlib.sha256("\n".join(stats).encode()).hexdigest())
-    for path in _iter_files(input):
+        return Partition(n, files=tuple(group), ids=tuple(ids),
+                         signature=hashlib.sha256("\n".join(stats).encode()).hexdigest())
+    for path, doc in folder_files(input):
         stat = path.stat()
         group.append(str(path))
-        stats.append(f"{path.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}")
+        ids.append(doc)
+        stats.append(f"{path.resolve()}\t{doc}\t{stat.st_size}\t{stat.st_mtime_ns}")
         size += stat.st_size
         if size >= partition_bytes:
             yield close()
-            n, group, stats, size = n + 1, [], [], 0
+            n, group, ids, stats, size = n + 1, [], [], [], 0
     if group:
         yield close()
 
@@ -340,8 +335,8 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
     errors: list[dict] = []
     if part.files:
         frames = []
-        for f in part.files:
-            docs, errs = load_corpus(f)
+        for f, doc in zip(part.files, part.ids or [None] * len(part.files)):
+            docs, errs = load_corpus(f, doc_id=doc)
             frames.append(docs)
             errors += [{"source": e.source, "doc": None, "stage": "load", "reason": e.reason} for e in errs.itertuples(index=False)]
         docs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
