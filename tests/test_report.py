@@ -304,9 +304,11 @@ SECOND_CORPUS = {
 
 
 @needs_pipeline
-def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path):
+def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path, monkeypatch):
     """``make report CORPUS=<output of python -m helpers run>``: the notebooks read the Parquet tables."""
     from helpers.pipeline import run
+
+    monkeypatch.setattr(report, "APPENDIX_ROWS", 10)  # a corpus larger than the appendix lists
 
     corpus = tmp_path / "texts"
     corpus.mkdir()
@@ -329,6 +331,10 @@ def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path):
     assert "43 documents: the figure shows the 30 with the highest spin density" in html
     shown = re.search(r"(\d+) articles: the figure shows the 30 with the most tactic sentences", html)
     assert shown and int(shown.group(1)) > 30
+    # Appendix A lists the first documents; documents.csv beside the report lists every one
+    assert "The first 10 of 43 documents after cleaning" in html and "complaint_40" not in html.split("Appendix A")[-1]
+    listed = pd.read_csv(tmp_path / "out" / "documents.csv")
+    assert len(listed) == 43 and "complaint_40-a00" in set(listed["doc"])
 
 
 @needs_pipeline

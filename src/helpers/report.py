@@ -396,11 +396,18 @@ def _manifest_dates(corpus: Path) -> str:
     return "not recorded in MANIFEST.csv (see its source and notes columns)"
 
 
+FACT_COLUMNS = {"documents": ["doc", "source", "sha256", "title", "n_chars", "duplicate_of"],
+                "edits": ["kind", "rule"], "sentences": ["stage", "stage_source"],
+                "mentions": ["tactic", "modality"], "flags": ["rule", "stance"]}
+APPENDIX_ROWS = 300  # documents listed in the report itself; all of them go to documents.csv beside it
+
+
 def study_facts(corpus: Path, lexicons: Path) -> dict[str, Any]:
     """Counts and tables the title page and methods section state, from one pipeline run."""
     from .pipeline import study_tables
 
-    tables = study_tables(corpus, lexicons, tokens=False)
+    # only the columns the facts use (a large run's sentence texts never need to be in memory here)
+    tables = study_tables(corpus, lexicons, tokens=False, columns=FACT_COLUMNS)
     documents, edits = tables["documents"], tables["edits"]
     sentences, mentions, flags = tables["sentences"], tables["mentions"], tables["flags"]
     files = documents.drop_duplicates("source") if len(documents) else documents
@@ -595,8 +602,12 @@ def methods_section(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame |
 
 
 def _appendices(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame | None, counter: Counter) -> list[Section]:
-    body = frame_html(facts["documents"], "Documents after cleaning (doc id, source file, title, "
-                      "characters, near-duplicate of).", counter)
+    documents = facts["documents"]
+    caption = "Documents after cleaning (doc id, source file, title, characters, near-duplicate of)."
+    if len(documents) > APPENDIX_ROWS:
+        caption = (f"The first {APPENDIX_ROWS:,} of {len(documents):,} documents after cleaning (doc id, source file, "
+                   "title, characters, near-duplicate of); all of them are listed in documents.csv beside this report.")
+    body = frame_html(documents.head(APPENDIX_ROWS), caption, counter)
     if len(facts.get("errors", [])):
         body += frame_html(facts["errors"], "Inputs that could not be read, and why.", counter)
     out = [Section("appendix-documents", "Appendix A. Documents", body)]
@@ -674,6 +685,7 @@ def build_report(
                   "OUT": _notebook_param(out, folder), "SEED": int(seed)}
     executed = execute_notebooks(found, out / "executed", parameters, cwd=folder, progress=progress)
     facts = study_facts(corpus, lexicons)
+    facts["documents"].to_csv(out / "documents.csv", index=False)  # Appendix A in full
     loaded = [(p.name, nbformat.read(str(p), as_version=4)) for p in executed]
     built_at = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     page = assemble(loaded, facts, lexicons, display_path(corpus), build_command(corpus, out, lexicons, seed),
