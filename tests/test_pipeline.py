@@ -223,3 +223,18 @@ def test_run_gives_files_the_ids_of_the_in_process_path(tmp_path):
     assert got["documents"]["doc"].tolist() == expected["documents"]["doc"].tolist()
     assert got["documents"]["doc"].is_unique and {"a/x-a00", "b/x-a00"} <= set(got["documents"]["doc"])
     assert sorted(set(got["mentions"]["doc"])) == sorted(set(expected["mentions"]["doc"]))
+
+
+def test_partition_size_splits_small_corpora_evenly_and_bounds_large_ones(tmp_path):
+    from helpers.pipeline import PARTITION_BYTES, plan_partitions, partition_size
+
+    low, high = PARTITION_BYTES
+    assert partition_size(10_000_000) == 1_250_000 and partition_size(10**11) == high
+    assert partition_size(1_000) == low
+    corpus = tmp_path / "texts"
+    corpus.mkdir()
+    for n in range(32):  # 32 files of 300 kB: 9.6 MB in all, 8 partitions of four files
+        (corpus / f"f{n:02d}.txt").write_text("催" * 100_000, encoding="utf-8")
+    parts = list(plan_partitions(corpus))
+    assert [len(p.files) for p in parts] == [4] * 8
+    assert [p.ids for p in parts][0] == ("f00", "f01", "f02", "f03")

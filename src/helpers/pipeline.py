@@ -216,9 +216,22 @@ def count_documents(input: Path) -> int | None:
     return None
 
 
+PARTITION_BYTES = (250_000, 1_250_000)  # bounds of the automatic partition size for a folder of texts
+MIN_PARTITIONS = 8  # a small corpus still splits into this many, so two or four workers share the work evenly
+
+
+def partition_size(total_bytes: int) -> int:
+    """Automatic partition size for ``total_bytes`` of input: a 1/``MIN_PARTITIONS`` share, within
+    ``PARTITION_BYTES`` (a 10 MB corpus in 8 partitions, not 5 of 2 MB of which the fifth runs alone; any
+    larger one in partitions of 1.25 MB, which bound a worker's memory: ~350 MB each)."""
+    low, high = PARTITION_BYTES
+    return max(low, min(high, -(-total_bytes // MIN_PARTITIONS)))
+
+
 def plan_partitions(input: str | Path, text_column: str = "text", id_column: str | None = None,
-                    partition_bytes: int = 2_000_000, partition_rows: int = 2_000) -> Iterator[Partition]:
-    """Split the input into partitions lazily; the plan depends only on the input, never on workers."""
+                    partition_bytes: int | None = None, partition_rows: int = 2_000) -> Iterator[Partition]:
+    """Split the input into partitions lazily; the plan depends only on the input, never on workers.
+    ``partition_bytes`` None: ``partition_size`` of the folder's total size."""
     input = Path(input)
     if input.is_file() and input.suffix.lower() in TABLE_SUFFIXES:
         stem = input.stem
@@ -235,6 +248,9 @@ def plan_partitions(input: str | Path, text_column: str = "text", id_column: str
             yield Partition(n, records=records, signature=digest.hexdigest())
             row += len(batch)
         return
+    files = [(path, doc, path.stat()) for path, doc in folder_files(input)]
+    if partition_bytes is None:
+        partition_bytes = partition_size(sum(stat.st_size for _, _, stat in files))
     group: list[str] = []
     ids: list[str] = []
     stats: list[str] = []
@@ -244,8 +260,7 @@ def plan_partitions(input: str | Path, text_column: str = "text", id_column: str
     def close() -> Partition:
         return Partition(n, files=tuple(group), ids=tuple(ids),
                          signature=hashlib.sha256("\n".join(stats).encode()).hexdigest())
-    for path, doc in folder_files(input):
-        stat = path.stat()
+    for path, doc, stat in files:
         group.append(str(path))
         ids.append(doc)
         stats.append(f"{path.resolve()}\t{doc}\t{stat.st_size}\t{stat.st_mtime_ns}")
@@ -259,8 +274,9 @@ def plan_partitions(input: str | Path, text_column: str = "text", id_column: str
 
 def run_config(lexicons: str | Path = paths.LEXICONS, backend: str = "jieba") -> str:
     """Hash of everything besides its input that a partition's tables depend on: the lexicon files (the
-    codebook a researcher edits), the segmenter backend and its version, and the pipeline's own code. A rerun
-    redoes a finished partition when this differs, so a run folder never mixes two codebooks."""
+    codebook a researcher edits), the segmenter backend and its version, and the code of the stages that make
+    the tables (``CHAIN_MODULES``). A rerun redoes a finished partition when this differs, so a run folder
+    never mixes two codebooks."""
     from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.sha256(f"backend={backend}".encode())
@@ -271,9 +287,15 @@ def run_config(lexicons: str | Path = paths.LEXICONS, backend: str = "jieba") ->
     lexicons = Path(lexicons)
     for path in sorted(p for p in lexicons.iterdir() if p.is_file()) if lexicons.is_dir() else []:
         digest.update(f"\n{path.name}\n".encode() + path.read_bytes())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for name in CHAIN_MODULES:
+        path = Path(__file__).with_name(f"{name}.py")
         digest.update(f"\n{path.name}\n".encode() + path.read_bytes())
     return digest.hexdigest()
+
+
+# The modules whose code makes a run's tables (the views, figures and report read them and do not count)
+CHAIN_MODULES = ("paths", "corpus", "clean", "segment", "codebook", "modality", "tactics", "escalate", "legal",
+                 "pipeline")
 
 
 def _records_to_docs(records) -> pd.DataFrame:
@@ -419,7 +441,7 @@ def _bounded(submit, parts: Iterable[Partition], limit: int, wait_first):
 def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "local", backend: str = "jieba",
         scheduler: str | None = None, text_column: str = "text", id_column: str | None = None,
         force: bool = False, lexicons: str | Path = paths.LEXICONS, progress: bool = True,
-        partition_bytes: int = 2_000_000, partition_rows: int = 2_000) -> dict:
+        partition_bytes: int | None = None, partition_rows: int = 2_000) -> dict:
     """Stream ``input`` through the whole pipeline into partitioned Parquet tables under ``out``.
 
     Results are identical for any engine and worker count: the partition plan depends only on
