@@ -612,3 +612,11 @@ def test_find_duplicates_matches_the_reference_loop(spec, threshold):
 def test_find_duplicates_links_copies_to_the_first_text():
     texts = [_BASES[0], _BASES[1], _BASES[0] + "。", _BASES[0], "", "  ", _BASES[1] + "好"]
     assert clean.find_duplicates(texts) == [None, None, 0, 0, None, None, 1]
+
+
+def test_without_duplicates_keeps_the_first_of_each_near_duplicate():
+    frame = pd.DataFrame({"doc": ["a", "b", "c", "a"], "x": [1, 2, 3, 4]}, index=[5, 6, 7, 8])
+    documents = pd.DataFrame({"doc": ["a", "b", "c"], "duplicate_of": [None, "a", float("nan")]})
+    kept = clean.without_duplicates(frame, documents)
+    assert kept["x"].tolist() == [1, 3, 4] and list(kept.index) == [0, 1, 2]
+    assert clean.without_duplicates(frame, None)["x"].tolist() == [1, 2, 3, 4]

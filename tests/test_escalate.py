@@ -17,7 +17,7 @@ from helpers import paths
 from helpers.escalate import (
     STAGES, assign_stages, cue_counts, escalation_ladder, find_stage_cues, intensity_by_position,
     intensity_by_stage, ladder_slopes, list_marker, load_stages, ordinal_trend, reweight, stage_of_text,
-    sensitivity, stage_units, staged_mentions, tactic_mix, trend_test, vocabulary_table, without_duplicates,
+    sensitivity, stage_units, staged_mentions, tactic_mix, trend_test, vocabulary_table,
 )
 
 ST = load_stages()
@@ -342,12 +342,6 @@ def test_reweight_replaces_weights_and_rejects_incomplete_schemes():
     assert set(ST.weightings) == {"gray_top", "coercive_binary"}
     for scheme in ST.weightings.values():
         assert set(scheme) == {f"T{i:02d}" for i in range(1, 16)}
-
-
-def test_without_duplicates():
-    frame = pd.DataFrame({"doc": ["a", "b"], "x": [1, 2]})
-    documents = pd.DataFrame({"doc": ["a", "b"], "duplicate_of": [None, "a"]})
-    assert without_duplicates(frame, documents)["doc"].tolist() == ["a"]
 
 
 # ---------------------------------------------------------------- statistics

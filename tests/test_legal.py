@@ -286,10 +286,12 @@ def test_strongest_quotes_cite_lead_source(rules):
     assert lead.tier_rank == rules[rules.rule_id == "R06"].tier_rank.min()
 
 
-def test_drop_duplicate_docs():
+def test_without_duplicates_on_flags():
+    from helpers.clean import without_duplicates
+
     sentences, flags = _toy_flags()
-    documents = pd.DataFrame({"doc": ["m", "n"], "duplicate_of": [None, "m"]})
-    assert set(legal.drop_duplicate_docs(flags, documents).doc) == {"m"}
+    documents = pd.DataFrame({"doc": ["m", "n"], "duplicate_of": ["", "m"]})  # "" (a CSV round trip): no duplicate
+    assert set(without_duplicates(flags, documents).doc) == {"m"}
 
 
 def test_plots_return_figures(rules):

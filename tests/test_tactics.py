@@ -118,12 +118,13 @@ def test_generalises_to_complaint_wording(text, tactic):
 
 
 def test_views_over_mentions():
-    from helpers.tactics import cooccurrence, drop_duplicate_documents, modality_counts, tactic_by_document, typical_quotes
+    from helpers.clean import without_duplicates
+    from helpers.tactics import cooccurrence, modality_counts, tactic_by_document, typical_quotes
     docs = {"a": "先联系家人，抓住他的弱点。禁止利用客户的痛点。每天不同时段跟催。", "b": "先联系家人，抓住他的弱点。"}
     sentences, _ = frame(docs)
     documents = pd.DataFrame({"doc": ["a", "b"], "duplicate_of": [None, "a"]})
     mentions = code_sentences(sentences, CODEBOOK)
-    kept = drop_duplicate_documents(mentions, documents)
+    kept = without_duplicates(mentions, documents)
     assert set(kept["doc"]) == {"a"}
     counts = modality_counts(kept, CODEBOOK.tactics)
     assert list(counts.columns) == ["prescribed", "prohibited", "reported"] and len(counts) == 15

@@ -764,6 +764,17 @@ def find_duplicates(texts: Sequence[str], threshold: float = 0.8, k: int = 5, n_
     return link_duplicates(len(texts), later, earlier, shingle_similarity(texts.__getitem__, threshold, k))
 
 
+def without_duplicates(table: pd.DataFrame, documents: pd.DataFrame | None) -> pd.DataFrame:
+    """Rows of ``table`` (any table with a ``doc`` column) whose document is not a near-duplicate of an earlier
+    one (``documents.duplicate_of`` empty): what every count in the notebooks is taken over. Row order kept,
+    index renumbered; ``table`` unchanged without ``documents`` or their ``duplicate_of`` column."""
+    if documents is None or "duplicate_of" not in documents:
+        return table.reset_index(drop=True)
+    marked = documents["duplicate_of"]
+    dup = set(documents.loc[marked.notna() & (marked.astype(str) != ""), "doc"])
+    return table[~table["doc"].isin(dup)].reset_index(drop=True)
+
+
 def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5):
     """``similar(i, j)``: True when texts ``text_of(i)`` and ``text_of(j)`` have shingle Jaccard ≥ threshold
     (identical texts without computing it); shingle sets are remembered."""

@@ -421,13 +421,6 @@ def assign_stages(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
 
 # ---------------------------------------------------------------- staged mentions and units
 
-def without_duplicates(frame: pd.DataFrame, documents: pd.DataFrame | None) -> pd.DataFrame:
-    """Drop rows of documents that are near-duplicates of another (``documents.duplicate_of`` set)."""
-    if documents is None or "duplicate_of" not in documents:
-        return frame
-    dup = set(documents.loc[documents["duplicate_of"].notna(), "doc"])
-    return frame[~frame["doc"].isin(dup)]
-
 
 def reweight(mentions: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
     """Mentions with ``weight`` replaced by ``weights[tactic]`` (a sensitivity weighting)."""

@@ -599,12 +599,6 @@ def sentence_rules(flags: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["doc", "sent", "red_lines", "acknowledged"])
 
 
-def drop_duplicate_docs(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``table`` whose document is not a near-duplicate of another (documents.duplicate_of empty)."""
-    dup = set(documents.loc[documents.duplicate_of.notna() & (documents.duplicate_of.astype(str) != ""), "doc"])
-    return table[~table.doc.isin(dup)].reset_index(drop=True)
-
-
 def rule_labels(rules: pd.DataFrame) -> pd.Series:
     """``R01 侮辱诽谤`` style labels indexed by rule id."""
     names = rules.groupby("rule_id").name_zh.first()

@@ -545,12 +545,6 @@ def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
 MODALITY_ORDER = ["prescribed", "prohibited", "reported"]
 
 
-def drop_duplicate_documents(table: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``table`` whose document is not a near-duplicate of an earlier one."""
-    dup = documents.loc[documents["duplicate_of"].notna(), "doc"]
-    return table[~table["doc"].isin(set(dup))].reset_index(drop=True)
-
-
 def modality_counts(mentions: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame:
     """Mentions per tactic (rows, codebook order) and modality (columns, fixed order)."""
     out = pd.crosstab(mentions["tactic"], mentions["modality"]) if len(mentions) else pd.DataFrame()
