@@ -461,15 +461,18 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
             planned.append(part.name)
             yield part
     parts = planned_parts()
-    bar = tqdm(total=count_documents(input), unit="doc", desc="run", disable=not progress, dynamic_ncols=True,
-               smoothing=0.1)
-    summary = {"partitions": 0, "skipped": 0, "docs": 0, "chars": 0, "errors": 0, "sentences": 0, "mentions": 0}
+    table_input = Path(input).is_file() and Path(input).suffix.lower() in TABLE_SUFFIXES
+    # the bar counts inputs (files, or records of a table); a file may hold several documents
+    bar = tqdm(total=count_documents(input), unit="record" if table_input else "file", desc="run",
+               disable=not progress, dynamic_ncols=True, smoothing=0.1)
+    summary = {"partitions": 0, "skipped": 0, "inputs": 0, "documents": 0, "chars": 0, "errors": 0, "sentences": 0,
+               "mentions": 0}
 
     def collect(counts: dict) -> None:
         summary["partitions"] += 1
         summary["skipped"] += int(bool(counts.get("skipped")))
-        summary["docs"] += counts.get("docs_in", 0)
-        for k in ("chars", "errors", "sentences", "mentions"):
+        summary["inputs"] += counts.get("docs_in", 0)
+        for k in ("documents", "chars", "errors", "sentences", "mentions"):
             summary[k] += counts.get(k, 0)
         bar.update(counts.get("docs_in", 0))
 
