@@ -335,9 +335,17 @@ DUP_THRESHOLD = 0.8  # helpers.clean.clean_corpus's default: the run links dupli
 def _signature_table(documents: pd.DataFrame) -> pd.DataFrame:
     from .clean import minhash_signatures
 
-    sig = minhash_signatures(documents["text"].tolist())
-    return pd.DataFrame({"doc": documents["doc"].tolist(), "minhash": [row.tobytes() for row in sig]},
-                        columns=["doc", "minhash"])
+    texts = documents["text"].tolist()
+    sig = minhash_signatures(texts)
+    return pd.DataFrame({"doc": documents["doc"].tolist(), "minhash": [row.tobytes() for row in sig],
+                         "text_hash": [_text_hash(t) for t in texts]}, columns=SIGNATURE_COLUMNS)
+
+
+SIGNATURE_COLUMNS = ["doc", "minhash", "text_hash"]
+
+
+def _text_hash(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def process_partition(part: Partition, out: str | Path, lexicons: str | Path = paths.LEXICONS,
@@ -392,7 +400,7 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
     for name, frames in list(tables.items()) + [("errors", [pd.DataFrame(errors, columns=ERROR_COLUMNS)])]:
         nonempty = [f for f in frames if len(f)]
         frame = pd.concat(nonempty, ignore_index=True) if nonempty else \
-            pd.DataFrame(columns=run_columns().get(name, ["doc", "minhash"]))
+            pd.DataFrame(columns=run_columns().get(name, SIGNATURE_COLUMNS))
         if name == "documents" and len(frame):
             frame = frame.assign(n_chars=frame.text.str.len())
         folder = out / name
@@ -541,7 +549,9 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
     """Mark near-duplicate documents across the whole run, as ``clean_corpus`` does in process: each
     document's ``duplicate_of`` is the first earlier document (in partition order) with shingle Jaccard ≥
     ``threshold``. Candidates come from the workers' MinHash signatures; only candidate documents' texts are
-    read. Rewrites the documents partitions whose column changes; returns the number of duplicates."""
+    read (identical texts are told by their hash), so the parent's memory grows with the signatures (~0.5 kB
+    per document), not with the corpus's text. Rewrites the documents partitions whose column changes;
+    returns the number of duplicates."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -550,17 +560,22 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
 
     out = Path(out)
     docs: list[str] = []
+    hashes: list[bytes] = []
     owner: list[int] = []  # partition of each document
     blocks = []
     present = [name for name in partitions if (out / SIGNATURES / f"{name}.parquet").exists()]
     for p, name in enumerate(present):
         table = pq.read_table(out / SIGNATURES / f"{name}.parquet")
         docs += table.column("doc").to_pylist()
+        hashes += table.column("text_hash").to_pylist()
         owner += [p] * table.num_rows
-        blocks += [np.frombuffer(b, dtype=np.uint64) for b in table.column("minhash").to_pylist()]
+        rows = table.column("minhash").to_pylist()
+        if rows:
+            blocks.append(np.frombuffer(b"".join(rows), dtype=np.uint64).reshape(len(rows), -1))
     signatures = np.vstack(blocks) if blocks else np.zeros((0, 64), np.uint64)
     later, earlier = duplicate_candidates(signatures, threshold)
-    needed = set(later.tolist()) | set(earlier.tolist())
+    differ = [(i, j) for i, j in zip(later.tolist(), earlier.tolist()) if hashes[i] != hashes[j]]
+    needed = {i for pair in differ for i in pair}
     texts: dict[int, str] = {}
     position = {d: i for i, d in enumerate(docs)}
     for p in sorted({owner[i] for i in needed}):
@@ -568,7 +583,11 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
         for doc, text in zip(table.column("doc").to_pylist(), table.column("text").to_pylist()):
             if position[doc] in needed:
                 texts[position[doc]] = text
-    linked = link_duplicates(len(docs), later, earlier, shingle_similarity(texts.__getitem__, threshold))
+    jaccard_ok = shingle_similarity(texts.__getitem__, threshold)
+
+    def similar(i: int, j: int) -> bool:
+        return hashes[i] == hashes[j] or jaccard_ok(i, j)
+    linked = link_duplicates(len(docs), later, earlier, similar)
     duplicate_of = {docs[i]: (docs[j] if j is not None else None) for i, j in enumerate(linked)}
     for name in present:
         path = out / "documents" / f"{name}.parquet"
