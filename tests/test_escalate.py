@@ -384,6 +384,26 @@ def test_trend_test_matches_jonckheere_terpstra_and_detects_direction():
     assert again["p_perm"] == res["p_perm"]
 
 
+def test_trend_on_many_units_uses_the_normal_approximation_which_agrees_with_permutations():
+    """Above PERMUTATION_MAX units (a large corpus) the p comes from tau-b's normal approximation: it must
+    agree with a permutation p on the same data (stage ranks with ties, a weak trend)."""
+    from scipy import stats
+
+    from helpers.escalate import PERMUTATION_MAX
+
+    rng = np.random.default_rng(7)
+    n = PERMUTATION_MAX + 500
+    x = rng.integers(0, 5, n).astype(float)
+    y = np.round(rng.normal(0, 1, n), 1)  # no trend: p ~ 0.07 for this seed
+    res = ordinal_trend(x, y, n_perm=5000, seed=0)
+    assert res["p_method"] == "normal approximation" and res["n_perm"] == 0
+    tau = stats.kendalltau(x, y).statistic
+    perm = np.mean([stats.kendalltau(x, rng.permutation(y)).statistic >= tau for _ in range(400)])
+    assert 0.01 < res["p_perm"] < 0.5 and abs(res["p_perm"] - perm) < 0.06
+    small = ordinal_trend(x[:100], y[:100], n_perm=99, seed=0)
+    assert small["p_method"] == "permutation" and small["n_perm"] == 99
+
+
 def test_trend_undefined_with_one_stage():
     res = ordinal_trend([1, 1, 1], [1, 2, 3], n_perm=10)
     assert np.isnan(res["tau_b"]) and np.isnan(res["p_perm"])

@@ -517,18 +517,24 @@ def intensity_by_stage(units: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
 
 
 def ordinal_trend(x: Iterable[float], y: Iterable[float], n_perm: int = 5000, seed: int = 0) -> dict:
-    """Kendall's tau-b of y on ordered x with a one-sided permutation p (H1: y rises with x).
+    """Kendall's tau-b of y on ordered x with a one-sided p (H1: y rises with x).
 
     With x a grouping (stage ranks) this is the Jonckheere–Terpstra test: J = (S + P) / 2
-    with S the concordant minus discordant pairs and P the pairs in different groups.
+    with S the concordant minus discordant pairs and P the pairs in different groups. The p is a
+    permutation p (``n_perm`` permutations of y, seeded) up to ``PERMUTATION_MAX`` observations and the
+    normal approximation of tau-b with tie-corrected variance above (``p_method`` says which; with
+    thousands of observations the two agree, and permutations would cost minutes per test on a large
+    corpus). The key stays ``p_perm`` for either.
     """
     from scipy import stats  # imported here: 2 s at import time, needed only by the trend statistics
 
     x = np.asarray(list(x), dtype=float)
     y = np.asarray(list(y), dtype=float)
     n = len(x)
+    exact = n <= PERMUTATION_MAX
     out = {"n": n, "tau_b": np.nan, "spearman_rho": np.nan, "J": np.nan, "J_expected": np.nan,
-           "p_perm": np.nan, "n_perm": n_perm, "seed": seed}
+           "p_perm": np.nan, "p_method": "permutation" if exact else "normal approximation",
+           "n_perm": n_perm if exact else 0, "seed": seed}
     if n < 3 or len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
         return out
     tau = stats.kendalltau(x, y).statistic
@@ -538,21 +544,23 @@ def ordinal_trend(x: Iterable[float], y: Iterable[float], n_perm: int = 5000, se
     n1, n2 = (tx * (tx - 1) / 2).sum(), (ty * (ty - 1) / 2).sum()
     s = tau * np.sqrt((n0 - n1) * (n0 - n2))
     pairs = n0 - n1
-    rng = np.random.default_rng(seed)
-    hits = _perm_hits(x, y, tau, n_perm, rng)
+    if exact:
+        hits = _perm_hits(x, y, tau, n_perm, np.random.default_rng(seed))
+        p = (hits + 1) / (n_perm + 1)
+    else:
+        p = float(stats.kendalltau(x, y, alternative="greater", method="asymptotic").pvalue)
     out.update(tau_b=float(tau), spearman_rho=float(stats.spearmanr(x, y).statistic),
-               J=float(round((s + pairs) / 2, 6)), J_expected=float(pairs / 2),
-               p_perm=(hits + 1) / (n_perm + 1))
+               J=float(round((s + pairs) / 2, 6)), J_expected=float(pairs / 2), p_perm=p)
     return out
 
 
-def _perm_hits(x: np.ndarray, y: np.ndarray, tau: float, n_perm: int, rng: np.random.Generator) -> int:
-    """How many permutations of y give Kendall's tau ≥ the observed (S is tau times a constant)."""
-    from scipy import stats
+PERMUTATION_MAX = 1500  # observations up to which ordinal_trend's p is a permutation p
 
+
+def _perm_hits(x: np.ndarray, y: np.ndarray, tau: float, n_perm: int, rng: np.random.Generator) -> int:
+    """How many permutations of y give Kendall's tau ≥ the observed (S is tau times a constant); all pairs
+    as vectors, so up to ``PERMUTATION_MAX`` observations."""
     n = len(x)
-    if n > 1500:  # pairwise vectors too large: scipy's O(n log n) tau per permutation
-        return sum(stats.kendalltau(x, rng.permutation(y)).statistic >= tau - 1e-12 for _ in range(n_perm))
     i, j = np.triu_indices(n, 1)
     sx = np.sign(x[i] - x[j])
     s_obs = float(sx @ np.sign(y[i] - y[j]))
@@ -680,7 +688,7 @@ def sensitivity(sentences: pd.DataFrame, mentions: pd.DataFrame, documents: pd.D
     """Stage means and the trend test under every weighting × day → stage mapping in ``stages.yaml``.
 
     One row per scenario: ``weighting`` ("codebook" = the documented weights in ``mentions``),
-    ``mapping``, ``n_units``, ``mean_S0``…``mean_S4``, ``tau_b``, ``p_perm``. Pass sentences and
+    ``mapping``, ``n_units``, ``mean_S0``…``mean_S4``, ``tau_b``, ``p_perm``, ``p_method``. Pass sentences and
     mentions with duplicates already dropped.
     """
     base = load_stages(stages_path)
@@ -696,5 +704,5 @@ def sensitivity(sentences: pd.DataFrame, mentions: pd.DataFrame, documents: pd.D
             means = units.groupby("stage")["intensity"].mean()
             rows.append({"weighting": name, "mapping": mapping, "n_units": len(units),
                          **{f"mean_{s}": float(means.get(s, np.nan)) for s in STAGES},
-                         "tau_b": trend["tau_b"], "p_perm": trend["p_perm"]})
+                         "tau_b": trend["tau_b"], "p_perm": trend["p_perm"], "p_method": trend["p_method"]})
     return pd.DataFrame(rows)

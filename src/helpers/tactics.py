@@ -572,26 +572,33 @@ def cooccurrence(mentions: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame:
 def typical_quotes(mentions: pd.DataFrame, sentences: pd.DataFrame, n: int = 2) -> pd.DataFrame:
     """For each tactic the ``n`` most typical sentences: the most distinct cues of the tactic,
     the fewest other tactics, then the shortest text; one quote per document where possible."""
+    columns = ["tactic", "rank", "doc", "sent", "modality", "cues", "text"]
     if mentions.empty:
-        return pd.DataFrame(columns=["tactic", "rank", "doc", "sent", "modality", "cues", "text"])
+        return pd.DataFrame(columns=columns)
     text = sentences.set_index(["doc", "sent"])["text"]
     per_sent = mentions.groupby(["doc", "sent"])["tactic"].nunique().rename("n_tactics")
-    g = (mentions.groupby(["tactic", "doc", "sent"])
-         .agg(n_cues=("cue", "nunique"), cues=("cue", lambda c: "、".join(sorted(set(c)))),
-              modality=("modality", lambda m: "/".join(x for x in MODALITY_ORDER if x in m.values)))
+    g = (mentions.groupby(["tactic", "doc", "sent"])["cue"].nunique().rename("n_cues")
          .reset_index().join(per_sent, on=["doc", "sent"]))
-    g["text"] = [text.get((d, s), "") for d, s in zip(g["doc"], g["sent"])]
-    g["length"] = g["text"].str.len()
+    keys = pd.MultiIndex.from_arrays([g["doc"], g["sent"]])
+    g["length"] = text.str.len().reindex(keys).fillna(0).to_numpy()  # a sentence not found counts as ""
     g = g.sort_values(["tactic", "n_cues", "n_tactics", "length", "doc", "sent"],
                       ascending=[True, False, True, True, True, True], kind="stable")
-    rows = []
-    for tid, grp in g.groupby("tactic", sort=True):
+    picks = []
+    for _, grp in g.groupby("tactic", sort=True):
         first = grp.drop_duplicates("doc").head(n)
-        pick = pd.concat([first, grp.drop(first.index)]).head(n)
+        picks.append(pd.concat([first, grp.drop(first.index)]).head(n))
+    # cue and modality lists only for the quotes shown (a large corpus has ~10^5 tactic sentences)
+    chosen = pd.concat(picks)
+    of = mentions.merge(chosen[["tactic", "doc", "sent"]], on=["tactic", "doc", "sent"])
+    grouped = {k: grp for k, grp in of.groupby(["tactic", "doc", "sent"], sort=False)}
+    rows = []
+    for pick in picks:
         for rank, r in enumerate(pick.itertuples(), start=1):
-            rows.append({"tactic": tid, "rank": rank, "doc": r.doc, "sent": int(r.sent), "modality": r.modality,
-                         "cues": r.cues, "text": r.text})
-    return pd.DataFrame(rows)
+            grp = grouped[(r.tactic, r.doc, r.sent)]
+            rows.append({"tactic": r.tactic, "rank": rank, "doc": r.doc, "sent": int(r.sent),
+                         "modality": "/".join(x for x in MODALITY_ORDER if x in grp["modality"].values),
+                         "cues": "、".join(sorted(set(grp["cue"]))), "text": text.get((r.doc, r.sent), "")})
+    return pd.DataFrame(rows, columns=columns)
 
 
 def top_pairs(co: pd.DataFrame, n: int = 8) -> pd.DataFrame:

@@ -1,0 +1,110 @@
+"""The notebooks and the report on a large corpus of distinct documents (issue 9). A script, not a test.
+
+``bench_run.py`` replicates the seed page, which after the corpus-wide near-duplicate pass leaves 13 originals:
+right for throughput, useless for the notebooks, whose per-document views and counts cover originals only.
+This script builds a corpus of distinct documents instead (each one 8-40 sentences of the cleaned seed, drawn
+with a fixed seed: none is a near-duplicate of another), runs ``python -m helpers run`` on it, then
+``python -m helpers report`` on the run folder, and prints the wall time and peak RSS of both (the report per
+notebook kernel too).
+
+Usage: .venv/bin/python benchmarks/bench_report.py [--mb 100] [--workers 2] [--backend rjieba]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from helpers import paths
+
+DATA = paths.ROOT / "benchmarks" / "data"
+
+
+def build_corpus(megabytes: int, seed: int = 0) -> tuple[Path, int, int]:
+    """A folder of distinct documents drawn from the seed's sentences; returns (folder, files, chars)."""
+    folder = DATA / f"corpus_distinct_{megabytes}mb"
+    if not folder.exists():
+        from helpers.pipeline import study_tables
+
+        sentences = study_tables(paths.RAW, tokens=False)["sentences"]["text"].tolist()
+        rng = np.random.default_rng(seed)
+        tmp = folder.with_suffix(".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        size, n = 0, 0
+        while size < megabytes * 1_000_000:
+            picked = rng.choice(len(sentences), size=int(rng.integers(8, 41)), replace=False)
+            blob = "\n".join(sentences[i] for i in picked).encode("utf-8")
+            (tmp / f"doc_{n:06d}.txt").write_bytes(blob)
+            size += len(blob)
+            n += 1
+        tmp.rename(folder)
+    files = sorted(folder.glob("*.txt"))
+    return folder, len(files), sum(len(p.read_text(encoding="utf-8")) for p in files)
+
+
+def watched(cmd: list[str]) -> tuple[float, int, dict[int, tuple[int, str]]]:
+    """Wall time, peak RSS of the process tree and peak RSS per process (pid -> (bytes, command tail))."""
+    t0 = time.perf_counter()
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=paths.ROOT)
+    peak, per = 0, {}
+    while proc.poll() is None:
+        try:
+            tree = [proc] + proc.children(recursive=True)
+            total = 0
+            for p in tree:
+                try:
+                    rss = p.memory_info().rss
+                    total += rss
+                    label = per.get(p.pid, (0, " ".join(p.cmdline())[-50:]))[1]
+                    per[p.pid] = (max(per.get(p.pid, (0, ""))[0], rss), label)
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
+    return elapsed, peak, per
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mb", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--backend", default="rjieba")
+    args = ap.parse_args()
+    folder, n_files, chars = build_corpus(args.mb)
+    print(f"corpus {args.mb} MB of distinct documents: {n_files:,} files, {chars:,} chars")
+    run_dir, report_dir = DATA / f"out_distinct_{args.mb}mb", DATA / f"report_distinct_{args.mb}mb"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.rmtree(report_dir, ignore_errors=True)
+    secs, peak, _ = watched([sys.executable, "-m", "helpers", "run", str(folder), "--out", str(run_dir),
+                             "--workers", str(args.workers), "--backend", args.backend])
+    print(f"run: {secs:.0f} s ({chars / secs:,.0f} chars/s), peak RSS {peak / 1e6:,.0f} MB")
+    from helpers.pipeline import load_run
+
+    docs = load_run(run_dir, ["documents"], {"documents": ["doc", "duplicate_of"]})["documents"]
+    print(f"documents {len(docs):,}, near-duplicates {int(docs['duplicate_of'].notna().sum()):,}")
+    secs, peak, per = watched([sys.executable, "-m", "helpers", "report", "--corpus", str(run_dir),
+                               "--out", str(report_dir)])
+    kernels = sorted((rss for rss, label in per.values() if "HistoryManager" in label or "kernel" in label),
+                     reverse=True)
+    print(f"report: {secs:.0f} s, peak RSS of the process tree {peak / 1e9:.2f} GB; notebook kernels (GB): "
+          + ", ".join(f"{k / 1e9:.2f}" for k in kernels))
+    html = report_dir / "study.html"
+    print(f"study.html {html.stat().st_size / 1e6:.1f} MB, documents.csv "
+          f"{(report_dir / 'documents.csv').stat().st_size / 1e6:.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
