@@ -148,21 +148,27 @@ def collocations(tokens: pd.DataFrame, min_count: int = 3, stopwords: Stopwords 
     observed over the expected bigram probability; G² is from the 2×2 table of (w1 first,
     w2 second). Sorted by G2 descending, then w1, w2.
     """
-    tok = tokens.reset_index(drop=True)
-    token = tok["token"].astype(str)
-    same = (tok["doc"].to_numpy()[1:] == tok["doc"].to_numpy()[:-1]) & \
-           (tok["sent"].to_numpy()[1:] == tok["sent"].to_numpy()[:-1]) if len(tok) > 1 else np.zeros(0, bool)
-    is_word = word_mask(tok, stopwords=False)
-    ok = same & is_word[1:] & is_word[:-1] if len(tok) > 1 else same
-    first, second = token.to_numpy()[:-1][ok], token.to_numpy()[1:][ok]
-    pairs = pd.DataFrame({"w1": first, "w2": second})
-    n_pairs = len(pairs)
+    tok = tokens
     columns = ["w1", "w2", "n", "n_w1", "n_w2", "pmi", "G2"]
+    if len(tok) < 2:
+        return pd.DataFrame(columns=columns)
+    # integer codes throughout, strings only for the pairs reported: a large corpus has ~10^7 tokens, and
+    # object arrays of them cost several GB
+    doc, sent = pd.factorize(tok["doc"])[0], tok["sent"].to_numpy()
+    same = (doc[1:] == doc[:-1]) & (sent[1:] == sent[:-1])  # token i + 1 in the sentence of token i
+    is_word = word_mask(tok, stopwords=False)
+    ok = same & is_word[1:] & is_word[:-1]
+    codes, terms = pd.factorize(tok["token"].astype(str))
+    first, second = codes[:-1][ok].astype(np.int64), codes[1:][ok].astype(np.int64)
+    n_pairs = len(first)
     if n_pairs == 0:
         return pd.DataFrame(columns=columns)
-    counts = pairs.value_counts().rename("n").reset_index()
-    counts["n_w1"] = counts["w1"].map(pairs["w1"].value_counts()).astype("int64")
-    counts["n_w2"] = counts["w2"].map(pairs["w2"].value_counts()).astype("int64")
+    keys, n = np.unique(first * len(terms) + second, return_counts=True)
+    c1, c2 = keys // len(terms), keys % len(terms)
+    terms = np.asarray(terms, dtype=object)
+    counts = pd.DataFrame({"w1": terms[c1], "w2": terms[c2], "n": n.astype("int64"),
+                           "n_w1": np.bincount(first, minlength=len(terms))[c1].astype("int64"),
+                           "n_w2": np.bincount(second, minlength=len(terms))[c2].astype("int64")})
     stop = stopword_set(stopwords)
     counts = counts[(counts["n"] >= min_count) & ~counts["w1"].isin(stop) & ~counts["w2"].isin(stop)].copy()
     a = counts["n"].to_numpy(float)
