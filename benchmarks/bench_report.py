@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import psutil
 
+from bench_run import watched  # the same process-tree sampler as the throughput benchmark
 from helpers import paths
 
 DATA = paths.ROOT / "benchmarks" / "data"
@@ -49,33 +47,6 @@ def build_corpus(megabytes: int, seed: int = 0) -> tuple[Path, int, int]:
     return folder, len(files), sum(len(p.read_text(encoding="utf-8")) for p in files)
 
 
-def watched(cmd: list[str]) -> tuple[float, int, dict[int, tuple[int, str]]]:
-    """Wall time, peak RSS of the process tree and peak RSS per process (pid -> (bytes, command tail))."""
-    t0 = time.perf_counter()
-    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=paths.ROOT)
-    peak, per = 0, {}
-    while proc.poll() is None:
-        try:
-            tree = [proc] + proc.children(recursive=True)
-            total = 0
-            for p in tree:
-                try:
-                    rss = p.memory_info().rss
-                    total += rss
-                    label = per.get(p.pid, (0, " ".join(p.cmdline())[-50:]))[1]
-                    per[p.pid] = (max(per.get(p.pid, (0, ""))[0], rss), label)
-                except psutil.Error:
-                    pass
-            peak = max(peak, total)
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise RuntimeError(f"failed: {' '.join(cmd)}\n{proc.stderr.read().decode()[-2000:]}")
-    return elapsed, peak, per
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=int, default=100)
@@ -88,14 +59,14 @@ def main() -> int:
     shutil.rmtree(run_dir, ignore_errors=True)
     shutil.rmtree(report_dir, ignore_errors=True)
     secs, peak, _ = watched([sys.executable, "-m", "helpers", "run", str(folder), "--out", str(run_dir),
-                             "--workers", str(args.workers), "--backend", args.backend])
+                             "--workers", str(args.workers), "--backend", args.backend], interval=0.2)
     print(f"run: {secs:.0f} s ({chars / secs:,.0f} chars/s), peak RSS {peak / 1e6:,.0f} MB")
     from helpers.pipeline import load_run
 
     docs = load_run(run_dir, ["documents"], {"documents": ["doc", "duplicate_of"]})["documents"]
     print(f"documents {len(docs):,}, near-duplicates {int(docs['duplicate_of'].notna().sum()):,}")
     secs, peak, per = watched([sys.executable, "-m", "helpers", "report", "--corpus", str(run_dir),
-                               "--out", str(report_dir)])
+                               "--out", str(report_dir)], interval=0.2)
     kernels = sorted((rss for rss, label in per.values() if "HistoryManager" in label or "kernel" in label),
                      reverse=True)
     print(f"report: {secs:.0f} s, peak RSS of the process tree {peak / 1e9:.2f} GB; notebook kernels (GB): "

@@ -19,6 +19,7 @@ import logging
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,20 +68,37 @@ def timed_run(folder: Path, out: Path, workers: int, backend: str, engine: str =
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, "-m", "helpers", "run", str(folder), "--out", str(out), "--workers", str(workers),
            "--backend", backend, "--engine", engine]
+    elapsed, peak, _ = watched(cmd)
+    return elapsed, peak
+
+
+def watched(cmd: list[str], interval: float = 0.1) -> tuple[float, int, dict[int, tuple[int, str]]]:
+    """Run ``cmd``: wall time, peak RSS of its process tree (sampled every ``interval`` s) and peak RSS per
+    process (pid -> (bytes, the command's last 50 characters))."""
+    err = tempfile.TemporaryFile()  # not a pipe: a full pipe would stall the progress bar's writes
     t0 = time.perf_counter()
-    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=paths.ROOT)
+    peak, per = 0, {}
     while proc.poll() is None:
         try:
-            tree = [proc] + proc.children(recursive=True)
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            total = 0
+            for p in [proc] + proc.children(recursive=True):
+                try:
+                    rss = p.memory_info().rss
+                    total += rss
+                    label = per[p.pid][1] if p.pid in per else " ".join(p.cmdline())[-50:]
+                    per[p.pid] = (max(per.get(p.pid, (0, ""))[0], rss), label)
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
         except psutil.Error:
             pass
-        time.sleep(0.1)
+        time.sleep(interval)
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"run failed: {' '.join(cmd)}")
-    return elapsed, peak
+        err.seek(0)
+        raise RuntimeError(f"failed: {' '.join(cmd)}\n{err.read().decode(errors='replace')[-2000:]}")
+    return elapsed, peak, per
 
 
 def main() -> int:

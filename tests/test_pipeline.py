@@ -238,3 +238,10 @@ def test_partition_size_splits_small_corpora_evenly_and_bounds_large_ones(tmp_pa
     parts = list(plan_partitions(corpus))
     assert [len(p.files) for p in parts] == [4] * 8
     assert [p.ids for p in parts][0] == ("f00", "f01", "f02", "f03")
+
+
+def test_run_command_names_a_missing_input(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "helpers", "run", str(tmp_path / "nope"), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode == 2 and "nope: no such file or folder" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()

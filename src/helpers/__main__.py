@@ -45,6 +45,9 @@ def _clean(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
+    if not Path(args.input).exists():  # one line naming the input, not a traceback
+        print(f"error: {args.input}: no such file or folder", file=sys.stderr)
+        return 2
     summary = run(args.input, args.out, workers=args.workers, engine=args.engine, backend=args.backend,
                   scheduler=args.scheduler, text_column=args.text_column, id_column=args.id_column,
                   force=args.force, lexicons=args.lexicons)
