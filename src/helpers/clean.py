@@ -678,7 +678,11 @@ def _shingle_hashes(text: str, k: int) -> np.ndarray:
 
 def jaccard(a: str, b: str, k: int = 5) -> float:
     """Character ``k``-shingle Jaccard similarity of two texts (whitespace ignored)."""
-    x, y = _shingle_hashes(a, k), _shingle_hashes(b, k)
+    return _shingle_jaccard(_shingle_hashes(a, k), _shingle_hashes(b, k))
+
+
+def _shingle_jaccard(x: np.ndarray, y: np.ndarray) -> float:
+    """Jaccard of two sorted, distinct shingle-hash arrays (two empty sets: 1)."""
     if not len(x) and not len(y):
         return 1.0
     inter = len(np.intersect1d(x, y, assume_unique=True))
@@ -788,9 +792,7 @@ def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5):
     def similar(i: int, j: int) -> bool:
         if text_of(i) == text_of(j):
             return True
-        x, y = shingles(i), shingles(j)
-        inter = len(np.intersect1d(x, y, assume_unique=True))
-        return inter / (len(x) + len(y) - inter) >= threshold
+        return _shingle_jaccard(shingles(i), shingles(j)) >= threshold
     return similar
 
 

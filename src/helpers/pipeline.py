@@ -167,6 +167,11 @@ def run_columns() -> dict[str, list[str]]:
 TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
 
 
+def _is_table(input: Path) -> bool:
+    """True when the run's input is one JSONL/CSV/Parquet table (records), not a folder of texts or a text."""
+    return input.is_file() and input.suffix.lower() in TABLE_SUFFIXES
+
+
 @dataclass(frozen=True)
 class Partition:
     """One unit of work: a group of files, or a slice of records from a table."""
@@ -204,7 +209,7 @@ def _table_batches(path: Path, text_column: str, id_column: str | None, rows: in
 def count_documents(input: Path) -> int | None:
     """Cheap document count for the progress bar's ETA (None when unknown without a full parse)."""
     input = Path(input)
-    if input.is_dir() or input.suffix.lower() not in TABLE_SUFFIXES:
+    if not _is_table(input):
         return len(folder_files(input))
     if input.suffix.lower() == ".parquet":
         import pyarrow.parquet as pq
@@ -233,7 +238,7 @@ def plan_partitions(input: str | Path, text_column: str = "text", id_column: str
     """Split the input into partitions lazily; the plan depends only on the input, never on workers.
     ``partition_bytes`` None: ``partition_size`` of the folder's total size."""
     input = Path(input)
-    if input.is_file() and input.suffix.lower() in TABLE_SUFFIXES:
+    if _is_table(input):
         stem = input.stem
         row = 0
         for n, batch in enumerate(_table_batches(input, text_column, id_column, partition_rows)):
@@ -469,9 +474,8 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
             planned.append(part.name)
             yield part
     parts = planned_parts()
-    table_input = Path(input).is_file() and Path(input).suffix.lower() in TABLE_SUFFIXES
     # the bar counts inputs (files, or records of a table); a file may hold several documents
-    bar = tqdm(total=count_documents(input), unit="record" if table_input else "file", desc="run",
+    bar = tqdm(total=count_documents(input), unit="record" if _is_table(Path(input)) else "file", desc="run",
                disable=not progress, dynamic_ncols=True, smoothing=0.1)
     summary = {"partitions": 0, "skipped": 0, "inputs": 0, "documents": 0, "chars": 0, "errors": 0, "sentences": 0,
                "mentions": 0}
