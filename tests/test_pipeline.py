@@ -62,6 +62,41 @@ def test_results_identical_across_engines_and_workers(small_corpus, tmp_path):
     assert "binary" in errors.reason[0]
 
 
+def test_forked_and_spawned_workers_give_the_tables_of_one_process(small_corpus, tmp_path, monkeypatch):
+    """The local engine forks its workers from a warmed parent (Linux, no other thread), else spawns them."""
+    import multiprocessing as mp
+    import threading
+
+    from helpers import pipeline
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("fork start is used on Linux only")
+    one = _run_tables(small_corpus, tmp_path / "w1", workers=1)
+    # a fresh process: this test session may hold other threads (Dask's), and then the engine spawns
+    script = ("import json, sys; from helpers.pipeline import run; "
+              "print(json.dumps(run(sys.argv[1], sys.argv[2], workers=2, progress=False, partition_bytes=1)))")
+    done = subprocess.run([sys.executable, "-c", script, str(small_corpus), str(tmp_path / "fork")],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["worker_start"] == "fork"
+    forked = load_run(tmp_path / "fork")
+    monkeypatch.setattr(pipeline, "_worker_context", lambda lexicons, backend: mp.get_context("spawn"))
+    spawned = _run_tables(small_corpus, tmp_path / "spawn", workers=2)
+    for name in ("documents", "sentences", "tokens", "mentions", "flags", "edits", "errors"):
+        pd.testing.assert_frame_equal(_sorted(one[name]), _sorted(forked[name]), obj=name)
+        pd.testing.assert_frame_equal(_sorted(one[name]), _sorted(spawned[name]), obj=name)
+    assert not pipeline.gc.get_freeze_count()  # the parent's objects are collectable again after the run
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:  # never fork a process that runs other threads
+        monkeypatch.undo()
+        assert pipeline._worker_context(paths.LEXICONS, "jieba").get_start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
+
+
 def test_run_is_resumable_and_force_redoes(small_corpus, tmp_path):
     first = run(small_corpus, tmp_path / "r", progress=False, partition_bytes=1)
     again = run(small_corpus, tmp_path / "r", progress=False, partition_bytes=1)
