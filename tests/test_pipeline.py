@@ -119,6 +119,26 @@ def test_table_input_with_text_column(tmp_path):
     assert len(again["sentences"]) == len(tables["sentences"])
 
 
+def test_table_ids_must_be_unique_across_partitions(tmp_path):
+    """As load_corpus refuses a table with a duplicate or empty id, a run refuses those rows (into errors,
+    the rest goes on), wherever the partition boundaries fall; the first row with an id keeps it."""
+    table = tmp_path / "complaints.jsonl"
+    rows = [{"id": "a", "body": SCRIPT}, {"id": "b", "body": COMPLAINT}, {"id": "c", "body": RULES},
+            {"id": "a", "body": COMPLAINT}, {"id": "", "body": RULES}, {"id": None, "body": SCRIPT}]
+    table.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    summary = run(table, tmp_path / "out", text_column="body", id_column="id", progress=False, partition_rows=2)
+    tables = load_run(tmp_path / "out")
+    docs = tables["documents"].assign(record=lambda d: d.doc.str.rsplit("-", n=1).str[0])
+    assert sorted(docs.record.unique()) == ["a", "b", "c"]
+    assert docs.loc[docs.record == "a", "text"].str.contains("逾期1~5天").all()  # the first "a" kept
+    errors = tables["errors"].sort_values("reason").reset_index(drop=True)
+    assert errors.reason.tolist() == ["row 3: duplicate id 'a' in column 'id' (first in row 0)",
+                                      "row 4: empty id in column 'id'", "row 5: empty id in column 'id'"]
+    assert set(errors.stage) == {"load"} and summary["inputs"] == 6 and summary["errors"] == 3
+    with pytest.raises(ValueError, match="no id column 'key'"):
+        run(table, tmp_path / "out2", text_column="body", id_column="key", progress=False)
+
+
 def test_code_command_prints_one_record_per_sentence(small_corpus, tmp_path):
     good = tmp_path / "good"
     good.mkdir()

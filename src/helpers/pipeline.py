@@ -182,6 +182,8 @@ class Partition:
     ids: tuple[str, ...] = ()  # each file's document id (helpers.corpus.folder_files: unique in the folder)
     records: tuple[tuple[str, str, str], ...] = ()  # (doc id, source, text) for table input
     signature: str = ""  # what the partition holds (files with size and mtime, or a hash of its records)
+    rejected: tuple[tuple[str, str | None, str], ...] = ()  # (source, doc, reason): table rows refused by the plan
+
 
     @property
     def name(self) -> str:
@@ -189,7 +191,7 @@ class Partition:
 
     @property
     def n_docs(self) -> int:
-        return len(self.files) or len(self.records)
+        return len(self.files) or len(self.records) + len(self.rejected)
 
 
 def _table_batches(path: Path, text_column: str, id_column: str | None, rows: int) -> Iterator[pd.DataFrame]:
@@ -242,16 +244,31 @@ def plan_partitions(input: str | Path, text_column: str = "text", id_column: str
     if _is_table(input):
         stem = input.stem
         row = 0
+        first_row: dict[str, int] = {}  # id -> its row: ids must be unique over the whole table, as in load_corpus
         for n, batch in enumerate(_table_batches(input, text_column, id_column, partition_rows)):
             if text_column not in batch.columns:
                 raise ValueError(f"{input}: no text column {text_column!r} (columns: {list(batch.columns)})")
-            ids = batch[id_column].astype(str) if id_column and id_column in batch else [f"{stem}:row{row + i}" for i in range(len(batch))]
-            texts = batch[text_column].astype(str)
-            records = tuple(zip(ids, [str(input)] * len(batch), texts))
+            if id_column and id_column not in batch.columns:
+                raise ValueError(f"{input}: no id column {id_column!r} (columns: {list(batch.columns)})")
+            texts = batch[text_column].astype(str).tolist()
+            raw_ids = batch[id_column].tolist() if id_column else [f"{stem}:row{row + i}" for i in range(len(batch))]
+            records, rejected = [], []
+            for i, (value, text) in enumerate(zip(raw_ids, texts)):
+                doc = None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+                if not doc:
+                    rejected.append((str(input), None, f"row {row + i}: empty id in column {id_column!r}"))
+                elif doc in first_row:
+                    rejected.append((str(input), doc, f"row {row + i}: duplicate id {doc!r} in column {id_column!r} "
+                                                      f"(first in row {first_row[doc]})"))
+                else:
+                    first_row[doc] = row + i
+                    records.append((doc, str(input), text))
             digest = hashlib.sha256()
             for doc, _, text in records:
                 digest.update(f"{len(doc)}:{doc}{len(text)}:{text}".encode("utf-8", "surrogatepass"))
-            yield Partition(n, records=records, signature=digest.hexdigest())
+            for _, doc, reason in rejected:
+                digest.update(f"rejected:{doc}:{reason}".encode("utf-8", "surrogatepass"))
+            yield Partition(n, records=tuple(records), signature=digest.hexdigest(), rejected=tuple(rejected))
             row += len(batch)
         return
     files = [(path, doc, path.stat()) for path, doc in folder_files(input)]
@@ -368,7 +385,8 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
             return {**done, "skipped": True}
     from .corpus import load_corpus
 
-    errors: list[dict] = []
+    errors: list[dict] = [{"source": src, "doc": doc, "stage": "load", "reason": reason}
+                          for src, doc, reason in part.rejected]
     if part.files:
         frames = []
         for f, doc in zip(part.files, part.ids or [None] * len(part.files)):
