@@ -5,6 +5,8 @@ import importlib.util
 import re
 
 import jieba
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import numpy as np
 import pandas as pd
 import pytest
@@ -143,6 +145,74 @@ def test_collocations_drop_stopword_pairs_and_handle_empty():
     assert V.collocations(t, min_count=1)[["w1", "w2", "n"]].values.tolist() == [["家人", "联系", 1]]
     assert len(V.collocations(t, min_count=1, stopwords=False)) == 3
     assert list(V.collocations(toks(("a", 0, ["。"])), min_count=1).columns) == ["w1", "w2", "n", "n_w1", "n_w2", "pmi", "G2"]
+
+
+# --------------------------------------------------------------------------- count tables (dfm, bigrams)
+
+def test_dfm_and_bigrams_count_per_document_in_table_order():
+    t = toks(("b", 0, ["恶毒", "短信", "，", "恶毒", "短信"]),
+             ("b", 1, ["短信", "催收"]),
+             ("a", 0, ["催收", "3", "恶毒"]))
+    assert V.dfm(t).values.tolist() == [["b", "催收", 1], ["b", "恶毒", 2], ["b", "短信", 3], ["b", "，", 1],
+                                        ["a", "3", 1], ["a", "催收", 1], ["a", "恶毒", 1]]  # terms in code-point order
+    # pairs stay in a sentence; punctuation and bare numbers break them
+    assert V.bigrams(t).values.tolist() == [["b", "恶毒", "短信", 2], ["b", "短信", "催收", 1]]
+    assert list(V.dfm(t.iloc[:0]).columns) == V.DFM_COLUMNS and list(V.bigrams(t.iloc[:1]).columns) == V.BIGRAM_COLUMNS
+
+
+def _reference_collocations(tokens, min_count, stopwords):
+    """collocations as first written (session 4), straight over the tokens: the oracle for the count path."""
+    doc, sent = pd.factorize(tokens["doc"])[0], tokens["sent"].to_numpy()
+    token = tokens["token"].astype(str)
+    is_word = (token.str.contains(r"\w") & ~token.str.match(r"^[\d.,%]+$")).to_numpy()
+    ok = (doc[1:] == doc[:-1]) & (sent[1:] == sent[:-1]) & is_word[1:] & is_word[:-1]
+    first, second = token.to_numpy()[:-1][ok], token.to_numpy()[1:][ok]
+    pairs = pd.DataFrame({"w1": first, "w2": second})
+    counts = pairs.value_counts().rename("n").reset_index()
+    counts["n_w1"] = counts["w1"].map(pairs["w1"].value_counts())
+    counts["n_w2"] = counts["w2"].map(pairs["w2"].value_counts())
+    stop = V.stopword_set(stopwords)
+    counts = counts[(counts["n"] >= min_count) & ~counts["w1"].isin(stop) & ~counts["w2"].isin(stop)]
+    return counts.sort_values(["w1", "w2"]).reset_index(drop=True)[["w1", "w2", "n", "n_w1", "n_w2"]], len(pairs)
+
+
+VOCAB = ["催收", "短信", "恶毒", "家人", "的", "不", "，", "。", "3", "电话", "施压"]
+token_tables = st.lists(st.tuples(st.sampled_from(["d1", "d2", "d3"]), st.integers(0, 2),
+                                  st.lists(st.sampled_from(VOCAB), min_size=0, max_size=8)), min_size=1, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(token_tables, st.sampled_from([True, False]))
+def test_views_on_count_tables_equal_the_views_on_tokens(sentences, stopwords):
+    """Frequency, keyness and collocations from dfm / bigrams are those of the tokens they count; the count
+    tables of disjoint document sets concatenate to those of the whole (what per-partition run tables rely on)."""
+    merged: dict = {}
+    for doc, sent, words in sentences:  # one entry per (doc, sent), in first-seen order
+        merged.setdefault((doc, sent), []).extend(words)
+    t = toks(*[(d, s, w) for (d, s), w in merged.items()])
+    if t.empty:
+        return
+    d, b = V.dfm(t), V.bigrams(t)
+    pd.testing.assert_frame_equal(V.term_frequency(t, stopwords=stopwords), V.term_frequency(d, stopwords=stopwords))
+    if V.word_mask(t, stopwords).any():
+        for target in (["d1"], ["d2", "d3"]):
+            try:
+                expected = V.keyness(t, target, stopwords=stopwords, min_count=1)
+            except ValueError as exc:
+                with pytest.raises(ValueError, match=str(exc)):
+                    V.keyness(d, target, stopwords=stopwords, min_count=1)
+                continue
+            pd.testing.assert_frame_equal(expected, V.keyness(d, target, stopwords=stopwords, min_count=1))
+    from_tokens, from_bigrams = (V.collocations(x, min_count=1, stopwords=stopwords) for x in (t, b))
+    pd.testing.assert_frame_equal(from_tokens, from_bigrams)
+    oracle, n_pairs = _reference_collocations(t, 1, stopwords)
+    got = from_tokens.sort_values(["w1", "w2"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[oracle.columns.tolist()], oracle, check_dtype=False)
+    if n_pairs:
+        assert np.allclose(got["pmi"], np.log2(got["n"] * n_pairs / (got["n_w1"] * got["n_w2"])))
+    parts = [t[t["doc"] == doc] for doc in pd.unique(t["doc"])]
+    pd.testing.assert_frame_equal(pd.concat([V.dfm(p) for p in parts], ignore_index=True), d)
+    pd.testing.assert_frame_equal(pd.concat([V.bigrams(p) for p in parts], ignore_index=True), b, check_dtype=False)
 
 
 # --------------------------------------------------------------------------- kwic

@@ -3,6 +3,13 @@
 What quanteda's textstat_frequency / textstat_keyness / textstat_collocations / kwic and
 cntext offer, as pure functions over ``tokens`` and ``sentences`` (helpers.segment). Every
 output is sorted deterministically, ties broken by term, so tables and figures are stable.
+
+The frequency, keyness and collocation views also take count tables, quanteda's document-feature
+matrix in tidy form: ``dfm`` (``doc, term, n``: every token type of a document) and ``bigrams``
+(``doc, w1, w2, n``: adjacent word pairs in a sentence). They give the same results as the token
+table they were counted from, hold a fraction of its rows, and add up over partitions (a
+``helpers.pipeline.run`` writes them per partition), so the views stay in memory on a corpus
+whose tokens do not.
 """
 from __future__ import annotations
 
@@ -13,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.special import xlogy
-from scipy.stats import chi2
 
 from . import segment
 
@@ -33,16 +38,93 @@ def stopword_set(stopwords: Stopwords = True) -> frozenset[str]:
     return frozenset(stopwords)
 
 
+DFM_COLUMNS = ["doc", "term", "n"]
+BIGRAM_COLUMNS = ["doc", "w1", "w2", "n"]
+
+
+def _terms(table: pd.DataFrame) -> pd.Series:
+    """The term of each row: ``token`` of a tokens table, ``term`` of a dfm."""
+    return table["token"] if "token" in table.columns else table["term"]
+
+
+def _counts(table: pd.DataFrame) -> np.ndarray:
+    """How many tokens each row stands for: ``n`` of a count table, 1 for a token."""
+    return table["n"].to_numpy(dtype=np.int64) if "n" in table.columns else np.ones(len(table), dtype=np.int64)
+
+
+def is_word(terms: Iterable[str] | pd.Series) -> np.ndarray:
+    """Mask of the terms that are words: a letter, digit or Han character, and not a bare number."""
+    terms = pd.Series(terms, dtype=object).astype(str) if not isinstance(terms, pd.Series) else terms.astype(str)
+    return (terms.str.contains(_WORD) & ~terms.str.match(_NUMBER)).to_numpy(dtype=bool)
+
+
+def _term_codes(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code of each row's term and the distinct terms (strings are compared, never copied per row:
+    a large corpus has ~10^7 tokens and ~10^5 types)."""
+    codes, uniques = pd.factorize(_terms(table))
+    return codes, np.asarray(uniques, dtype=object).astype(str)
+
+
+def _keep(terms: np.ndarray, stopwords: Stopwords) -> np.ndarray:
+    """Per distinct term: a word (``is_word``) and not a stopword."""
+    return is_word(pd.Series(terms, dtype=object)) & ~np.isin(terms, list(stopword_set(stopwords)))
+
+
 def word_mask(tokens: pd.DataFrame, stopwords: Stopwords = True) -> np.ndarray:
-    """Row mask of the tokens that are words (not punctuation, symbols or bare numbers) and not stopwords."""
-    token = tokens["token"].astype(str)
-    word = token.str.contains(_WORD) & ~token.str.match(_NUMBER)
-    return (word & ~token.isin(stopword_set(stopwords))).to_numpy(dtype=bool)
+    """Row mask of the tokens (or dfm rows) that are words (not punctuation, symbols or bare numbers) and not
+    stopwords. Decided once per distinct term: a corpus has far fewer types than tokens."""
+    codes, uniques = _term_codes(tokens)
+    return _keep(uniques, stopwords)[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 def words_only(tokens: pd.DataFrame, stopwords: Stopwords = True) -> pd.DataFrame:
-    """The tokens that are words and not stopwords."""
+    """The tokens (or dfm rows) that are words and not stopwords."""
     return tokens[word_mask(tokens, stopwords)]
+
+
+def dfm(tokens: pd.DataFrame) -> pd.DataFrame:
+    """Document-feature matrix in tidy form: ``doc, term, n``, one row per document and token type (every
+    token: words, stopwords, punctuation; the views filter), documents in table order, terms sorted."""
+    if tokens.empty:
+        return pd.DataFrame({"doc": pd.Series(dtype=object), "term": pd.Series(dtype=object),
+                             "n": pd.Series(dtype="int64")})
+    doc_codes, docs = pd.factorize(tokens["doc"])  # codes in order of first appearance: table order
+    term_codes, terms = _sorted_codes(tokens["token"])
+    keys, n = np.unique(doc_codes.astype(np.int64) * len(terms) + term_codes, return_counts=True)  # doc, term order
+    return pd.DataFrame({"doc": np.asarray(docs, dtype=object)[keys // len(terms)],
+                         "term": terms[keys % len(terms)], "n": n.astype("int64")})
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of ``values`` whose order is the values' sort order, and the sorted distinct values."""
+    codes, uniques = pd.factorize(values.astype(str), sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _pair_codes(tokens: pd.DataFrame):
+    """Integer codes of the adjacent word pairs within a sentence (punctuation, symbols and bare numbers break
+    a pair; stopwords do not: they are left out after counting): (doc codes, docs, first, second, terms)."""
+    doc, docs = pd.factorize(tokens["doc"])
+    sent = tokens["sent"].to_numpy()
+    same = (doc[1:] == doc[:-1]) & (sent[1:] == sent[:-1])  # token i + 1 in the sentence of token i
+    words = word_mask(tokens, stopwords=False)
+    ok = same & words[1:] & words[:-1]
+    codes, terms = _sorted_codes(tokens["token"])
+    return doc[:-1][ok], docs, codes[:-1][ok], codes[1:][ok], terms
+
+
+def bigrams(tokens: pd.DataFrame) -> pd.DataFrame:
+    """Adjacent word pairs per document: ``doc, w1, w2, n`` (``collocations`` counts them over a corpus);
+    documents in table order, pairs sorted."""
+    if len(tokens) < 2:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "n" else object) for c in BIGRAM_COLUMNS})
+    doc, docs, first, second, terms = _pair_codes(tokens)
+    v = len(terms)
+    pairs, pair = np.unique(first * v + second, return_inverse=True)  # dense pair codes in (w1, w2) order
+    keys, n = np.unique(doc.astype(np.int64) * len(pairs) + pair.ravel(), return_counts=True)  # doc, w1, w2 order
+    d, p = keys // len(pairs), pairs[keys % len(pairs)]
+    return pd.DataFrame({"doc": np.asarray(docs, dtype=object)[d], "w1": terms[p // v], "w2": terms[p % v],
+                         "n": n.astype("int64")})
 
 
 def _as_list(by: str | list[str] | None) -> list[str]:
@@ -51,16 +133,22 @@ def _as_list(by: str | list[str] | None) -> list[str]:
 
 def term_frequency(tokens: pd.DataFrame, by: str | list[str] | None = None, stopwords: Stopwords = True,
                    min_count: int = 1) -> pd.DataFrame:
-    """Counts per term (and group): ``[*by], term, n, share, docs, rank``.
+    """Counts per term (and group): ``[*by], term, n, share, docs, rank``; ``tokens`` or a ``dfm``.
 
     ``share`` is n over all counted tokens of the group; ``docs`` the number of documents
     the term occurs in. Sorted by group, then n descending, then term.
     """
     groups = _as_list(by)
-    words = words_only(tokens, stopwords).rename(columns={"token": "term"})
+    codes, terms = _term_codes(tokens)
+    keep = _keep(terms, stopwords)[codes] if len(codes) else np.zeros(0, dtype=bool)
+    # grouped on integer codes; the term strings come back for the distinct rows only
+    words = pd.DataFrame({**{g: tokens[g].to_numpy()[keep] for g in groups},
+                          "_doc": pd.factorize(tokens["doc"])[0][keep], "term": codes[keep],
+                          "_n": _counts(tokens)[keep]})
     keys = groups + ["term"]
     counted = words.groupby(keys, sort=False, dropna=False).agg(
-        n=("term", "size"), docs=("doc", "nunique")).reset_index()
+        n=("_n", "sum"), docs=("_doc", "nunique")).reset_index()
+    counted["term"] = terms[counted["term"].to_numpy()] if len(counted) else pd.Series(dtype=object)
     if groups:
         counted["share"] = counted["n"] / counted.groupby(groups, dropna=False)["n"].transform("sum")
     else:
@@ -87,6 +175,8 @@ def _mask(tokens: pd.DataFrame, selector) -> np.ndarray:
 
 def _g2(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Log-likelihood G² of 2×2 tables [[a, b], [c, d]] (no continuity correction)."""
+    from scipy.special import xlogy  # imported here: a run's workers use this module's counts, not its tests
+
     a, b, c, d = (np.asarray(x, dtype=float) for x in (a, b, c, d))
     n = a + b + c + d
     cells = ((a, a + b, a + c), (b, a + b, b + d), (c, c + d, a + c), (d, c + d, b + d))
@@ -99,8 +189,8 @@ def keyness(tokens: pd.DataFrame, target, reference=None, *, stopwords: Stopword
             prior: pd.Series | None = None, prior_size: float | None = None) -> pd.DataFrame:
     """Terms over- and under-used in ``target`` against ``reference`` (default: all other tokens).
 
-    ``target``/``reference``: a boolean mask aligned with ``tokens`` or a collection of doc
-    ids. Returns ``term, n_target, n_reference, G2, p, log_ratio, log_odds, z``:
+    ``tokens``: a tokens table or a ``dfm``. ``target``/``reference``: a boolean mask aligned with its
+    rows or a collection of doc ids. Returns ``term, n_target, n_reference, G2, p, log_ratio, log_odds, z``:
     signed log-likelihood G² (positive = key in target) with its χ²(1) p-value; Hardie's log
     ratio (log2 of the relative-frequency ratio, 0.5 added to zero counts); and the log-odds
     ratio with an informative Dirichlet prior and its z-score (Monroe, Colaresi & Quinn 2008,
@@ -108,15 +198,18 @@ def keyness(tokens: pd.DataFrame, target, reference=None, *, stopwords: Stopword
     pooled counts of both groups, scaled to total ``prior_size`` (default: its own total).
     Sorted by G2 descending, then term.
     """
-    keep = word_mask(tokens, stopwords)
+    codes, terms = _term_codes(tokens)
+    keep = _keep(terms, stopwords)[codes] if len(codes) else np.zeros(0, dtype=bool)
     tmask = _mask(tokens, target)
     rmask = ~tmask if reference is None else _mask(tokens, reference)
     if (tmask & rmask).any():
         raise ValueError("target and reference overlap")
-    t = tokens["token"][tmask & keep].value_counts()
-    r = tokens["token"][rmask & keep].value_counts()
-    table = pd.DataFrame({"n_target": t, "n_reference": r}).fillna(0).astype("int64")
-    table.index.name = "term"
+    counts = _counts(tokens)
+    t, r = (np.bincount(codes[m & keep], weights=counts[m & keep], minlength=len(terms)).astype(np.int64)
+            for m in (tmask, rmask))
+    present = (t > 0) | (r > 0)
+    table = pd.DataFrame({"n_target": t[present], "n_reference": r[present]},
+                         index=pd.Index(terms[present], name="term", dtype=object))
     n_t, n_r = int(table["n_target"].sum()), int(table["n_reference"].sum())
     if n_t == 0 or n_r == 0:
         raise ValueError("target or reference has no tokens")
@@ -130,10 +223,13 @@ def keyness(tokens: pd.DataFrame, target, reference=None, *, stopwords: Stopword
     g2 = _g2(a, b, n_t - a, n_r - b)
     over = a / n_t >= b / n_r
     table["G2"] = np.where(over, g2, -g2)
+    from scipy.stats import chi2
+
     table["p"] = chi2.sf(g2, 1)
     table["log_ratio"] = np.log2(np.where(a > 0, a, 0.5) / n_t) - np.log2(np.where(b > 0, b, 0.5) / n_r)
     al = alpha.to_numpy(float)
-    delta = np.log((a + al) / (n_t + alpha0 - a - al)) - np.log((b + al) / (n_r + alpha0 - b - al))
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN, not a warning, where a term is all of a group
+        delta = np.log((a + al) / (n_t + alpha0 - a - al)) - np.log((b + al) / (n_r + alpha0 - b - al))
     table["log_odds"] = delta
     table["z"] = delta / np.sqrt(1 / (a + al) + 1 / (b + al))
     out = table.reset_index().sort_values(["G2", "term"], ascending=[False, True], kind="mergesort")
@@ -141,34 +237,38 @@ def keyness(tokens: pd.DataFrame, target, reference=None, *, stopwords: Stopword
 
 
 def collocations(tokens: pd.DataFrame, min_count: int = 3, stopwords: Stopwords = True) -> pd.DataFrame:
-    """Adjacent word bigrams within a sentence: ``w1, w2, n, n_w1, n_w2, pmi, G2``.
+    """Adjacent word bigrams within a sentence: ``w1, w2, n, n_w1, n_w2, pmi, G2``; ``tokens`` or ``bigrams``.
 
     Punctuation breaks adjacency; bigrams are counted over all word pairs, then those with
     a stopword or fewer than ``min_count`` occurrences are left out. PMI is log2 of the
     observed over the expected bigram probability; G² is from the 2×2 table of (w1 first,
     w2 second). Sorted by G2 descending, then w1, w2.
     """
-    tok = tokens
     columns = ["w1", "w2", "n", "n_w1", "n_w2", "pmi", "G2"]
-    if len(tok) < 2:
-        return pd.DataFrame(columns=columns)
-    # integer codes throughout, strings only for the pairs reported: a large corpus has ~10^7 tokens, and
-    # object arrays of them cost several GB
-    doc, sent = pd.factorize(tok["doc"])[0], tok["sent"].to_numpy()
-    same = (doc[1:] == doc[:-1]) & (sent[1:] == sent[:-1])  # token i + 1 in the sentence of token i
-    is_word = word_mask(tok, stopwords=False)
-    ok = same & is_word[1:] & is_word[:-1]
-    codes, terms = pd.factorize(tok["token"].astype(str))
-    first, second = codes[:-1][ok].astype(np.int64), codes[1:][ok].astype(np.int64)
-    n_pairs = len(first)
+    if "w1" in tokens.columns:  # a bigrams table: the pair codes from its terms
+        if not len(tokens):
+            return pd.DataFrame(columns=columns)
+        codes, terms = pd.factorize(pd.concat([tokens["w1"], tokens["w2"]], ignore_index=True).astype(str))
+        first, second = codes[:len(tokens)].astype(np.int64), codes[len(tokens):].astype(np.int64)
+        weight = tokens["n"].to_numpy(dtype=np.int64)
+    else:
+        if len(tokens) < 2:
+            return pd.DataFrame(columns=columns)
+        # integer codes throughout, strings only for the pairs reported: a large corpus has ~10^7 tokens, and
+        # object arrays of them cost several GB
+        _, _, first, second, terms = _pair_codes(tokens)
+        weight = np.ones(len(first), dtype=np.int64)
+    n_pairs = int(weight.sum())
     if n_pairs == 0:
         return pd.DataFrame(columns=columns)
-    keys, n = np.unique(first * len(terms) + second, return_counts=True)
-    c1, c2 = keys // len(terms), keys % len(terms)
+    v = len(terms)
+    keys, inverse = np.unique(first * v + second, return_inverse=True)
+    n = np.bincount(inverse.ravel(), weights=weight, minlength=len(keys)).astype(np.int64)
+    c1, c2 = keys // v, keys % v
     terms = np.asarray(terms, dtype=object)
-    counts = pd.DataFrame({"w1": terms[c1], "w2": terms[c2], "n": n.astype("int64"),
-                           "n_w1": np.bincount(first, minlength=len(terms))[c1].astype("int64"),
-                           "n_w2": np.bincount(second, minlength=len(terms))[c2].astype("int64")})
+    counts = pd.DataFrame({"w1": terms[c1], "w2": terms[c2], "n": n,
+                           "n_w1": np.bincount(first, weights=weight, minlength=v)[c1].astype("int64"),
+                           "n_w2": np.bincount(second, weights=weight, minlength=v)[c2].astype("int64")})
     stop = stopword_set(stopwords)
     counts = counts[(counts["n"] >= min_count) & ~counts["w1"].isin(stop) & ~counts["w2"].isin(stop)].copy()
     a = counts["n"].to_numpy(float)
