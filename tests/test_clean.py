@@ -620,3 +620,7 @@ def test_without_duplicates_keeps_the_first_of_each_near_duplicate():
     kept = clean.without_duplicates(frame, documents)
     assert kept["x"].tolist() == [1, 3, 4] and list(kept.index) == [0, 1, 2]
     assert clean.without_duplicates(frame, None)["x"].tolist() == [1, 2, 3, 4]
+    originals = documents.assign(duplicate_of=None)
+    assert clean.without_duplicates(frame, originals)["x"].tolist() == [1, 2, 3, 4]  # index renumbered
+    plain = frame.reset_index(drop=True)
+    assert clean.without_duplicates(plain, originals) is plain  # nothing to drop: the table itself, no copy

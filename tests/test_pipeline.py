@@ -190,6 +190,21 @@ def test_tables_without_rows_read_back_with_their_columns(tmp_path):
         assert list(frame.columns) == run_columns()[name], name
 
 
+def test_run_tokens_hold_document_ids_once(small_corpus, tmp_path):
+    """load_run gives tokens.doc as a categorical (one string per document, not per token) with the values of
+    the in-process table; the vocabulary views read it unchanged."""
+    from helpers import vocab
+
+    run(small_corpus, tmp_path / "out", progress=False, partition_bytes=1)
+    tokens = load_run(tmp_path / "out", ["tokens"])["tokens"]
+    assert isinstance(tokens["doc"].dtype, pd.CategoricalDtype)
+    expected = _sorted(study_tables(small_corpus)["tokens"])
+    got = _sorted(tokens.assign(doc=tokens["doc"].astype(str)))
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    pd.testing.assert_frame_equal(vocab.term_frequency(tokens, by="doc"),
+                                  vocab.term_frequency(tokens.assign(doc=tokens["doc"].astype(object)), by="doc"))
+
+
 def _copy_corpus(small_corpus, root):
     root.mkdir()
     for path in small_corpus.iterdir():

@@ -776,6 +776,8 @@ def without_duplicates(table: pd.DataFrame, documents: pd.DataFrame | None) -> p
         return table.reset_index(drop=True)
     marked = documents["duplicate_of"]
     dup = set(documents.loc[marked.notna() & (marked.astype(str) != ""), "doc"])
+    if not dup and isinstance(table.index, pd.RangeIndex) and table.index.start == 0 and table.index.step == 1:
+        return table  # nothing to drop: no copy (a large run's tokens table is gigabytes)
     return table[~table["doc"].isin(dup)].reset_index(drop=True)
 
 

@@ -687,22 +687,29 @@ def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[
             keep = set(listed)
             files = [f for f in files if f.name.split(".", 1)[0] in keep]
         cols = (columns or {}).get(name)
-        result[name] = _read_parts(files) if cols is None else _read_parts(files, cols)
+        result[name] = _read_parts(files, cols, DICTIONARY_COLUMNS.get(name, ()))
         if not files:
             result[name] = pd.DataFrame(columns=cols if cols is not None else run_columns().get(name))
     return result
 
 
-def _read_parts(files: list[Path], columns: list[str] | None = None) -> pd.DataFrame:
+# Columns read back as pandas categoricals: a document id repeated on every token is held once per document
+# (a 100 MB run's tokens table: 21 million rows, 0.9 GB with the ids as strings)
+DICTIONARY_COLUMNS = {"tokens": ("doc",)}
+
+
+def _read_parts(files: list[Path], columns: list[str] | None = None, dictionary: Iterable[str] = ()) -> pd.DataFrame:
     """The partitions' rows as one DataFrame: Arrow tables concatenated without copying and converted once
     (4x faster than one pandas frame per partition and half the peak memory on a 100 MB run's tokens).
-    A column that is empty (null-typed) in some partitions takes the type it has in the others."""
+    A column that is empty (null-typed) in some partitions takes the type it has in the others; the
+    ``dictionary`` columns come back as categoricals."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     if not files:
         return pd.DataFrame(columns=columns)
-    parts = [pq.read_table(f, columns=columns) for f in files]
+    wanted = [c for c in dictionary if columns is None or c in columns]
+    parts = [pq.read_table(f, columns=columns, read_dictionary=wanted or None) for f in files]
     table = pa.concat_tables(parts, promote_options="default")
     del parts
     return table.to_pandas(split_blocks=True, self_destruct=True)
