@@ -67,10 +67,12 @@ def main() -> int:
     print(f"documents {len(docs):,}, near-duplicates {int(docs['duplicate_of'].notna().sum()):,}")
     secs, peak, per = watched([sys.executable, "-m", "helpers", "report", "--corpus", str(run_dir),
                                "--out", str(report_dir)], interval=0.2)
-    kernels = sorted((rss for rss, label in per.values() if "HistoryManager" in label or "kernel" in label),
-                     reverse=True)
+    # one kernel per notebook, started in notebook order: by process id (not reused within a report build)
+    kernels = [rss for pid, (rss, label) in sorted(per.items()) if "HistoryManager" in label or "kernel" in label]
+    names = sorted(p.stem for p in (paths.ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    labels = names if len(names) == len(kernels) else [f"kernel {i + 1}" for i in range(len(kernels))]
     print(f"report: {secs:.0f} s, peak RSS of the process tree {peak / 1e9:.2f} GB; notebook kernels (GB): "
-          + ", ".join(f"{k / 1e9:.2f}" for k in kernels))
+          + ", ".join(f"{name} {k / 1e9:.2f}" for name, k in zip(labels, kernels)))
     html = report_dir / "study.html"
     print(f"study.html {html.stat().st_size / 1e6:.1f} MB, documents.csv "
           f"{(report_dir / 'documents.csv').stat().st_size / 1e6:.1f} MB")

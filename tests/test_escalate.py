@@ -9,6 +9,8 @@ import itertools
 import re
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pandas as pd
 import pytest
 import yaml
@@ -419,6 +421,50 @@ def test_escalation_ladder_and_slopes():
     assert not slopes.loc["flat", "escalates"] and np.isnan(slopes.loc["flat", "slope"])
     assert slopes.loc["up", "slope"] == pytest.approx(np.polyfit([1, 1, 3], [1, 2, 4], 1)[0])
     assert slopes.loc["up", ["first_stage", "last_stage", "n_stages"]].tolist() == ["S1", "S3", 2]
+
+
+def _slopes_one_by_one(units):
+    """ladder_slopes as first written: np.polyfit and scipy's kendalltau per article (the oracle)."""
+    from scipy import stats
+
+    rows = []
+    for doc, u in units.groupby("doc", sort=True):
+        x = u["stage"].map({s: i for i, s in enumerate(STAGES)}).to_numpy(float)
+        y = u["intensity"].to_numpy(float)
+        distinct = np.unique(x)
+        slope = tau = np.nan
+        if len(distinct) >= 2:
+            slope = round(float(np.polyfit(x, y, 1)[0]), 9) + 0.0
+            tau = float(stats.kendalltau(x, y).statistic) if len(np.unique(y)) > 1 else 0.0
+        rows.append({"doc": doc, "n_units": len(u), "n_stages": len(distinct),
+                     "first_stage": STAGES[int(distinct.min())], "last_stage": STAGES[int(distinct.max())],
+                     "slope": slope, "tau_b": tau, "escalates": bool(len(distinct) >= 2 and slope > 0)})
+    return pd.DataFrame(rows)
+
+
+unit_rows = st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.sampled_from(list(STAGES)),
+                               st.sampled_from([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 2.5])), min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unit_rows)
+def test_ladder_slopes_equal_polyfit_and_scipy_per_article(rows):
+    units = pd.DataFrame(rows, columns=["doc", "stage", "intensity"]).assign(sent=lambda d: range(len(d)))
+    got, expected = ladder_slopes(units), _slopes_one_by_one(units)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=0, atol=0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 3), st.sampled_from(list(STAGES)),
+                          st.sampled_from(["T01", "T02", "T07", "T10"]), st.integers(1, 5)), min_size=1, max_size=30))
+def test_stage_units_list_each_units_distinct_tactics(rows):
+    staged = pd.DataFrame(rows, columns=["doc", "sent", "stage", "tactic", "weight"])
+    units = stage_units(staged)
+    for u in units.itertuples():
+        mine = staged[(staged.doc == u.doc) & (staged.sent == u.sent) & (staged.stage == u.stage)]
+        assert u.tactics == ";".join(sorted(set(mine.tactic))) and u.n_mentions == len(mine)
+        assert u.intensity == mine.weight.max()
+    assert len(units) == len(staged.drop_duplicates(["doc", "sent", "stage"]))
 
 
 def test_intensity_by_position_bins():

@@ -442,12 +442,12 @@ def staged_mentions(sentences: pd.DataFrame, mentions: pd.DataFrame,
     st = _as_stages(stages)
     m = mentions if modalities is None else mentions[mentions["modality"].isin(list(modalities))]
     # one dict lookup per mention (a pandas .loc per mention took minutes on a 100 MB corpus)
+    # columns as lists first: iterating an Arrow-backed column converts one element at a time (10x slower)
     sent = {(d, n): (stage, source, text, start) for d, n, stage, source, text, start in zip(
-        sentences["doc"], sentences["sent"], sentences["stage"], sentences["stage_source"], sentences["text"],
-        sentences["start"])}
+        *(sentences[c].tolist() for c in ("doc", "sent", "stage", "stage_source", "text", "start")))}
     stage_col, source_col = [], []
     cache: dict[tuple, list[StageCue]] = {}
-    for doc, n, start in zip(m["doc"], m["sent"], m["start"]):
+    for doc, n, start in zip(m["doc"].tolist(), m["sent"].tolist(), m["start"].tolist()):
         key = (doc, n)
         stage, source, text, sent_start = sent[key]
         if source == "clauses":
@@ -477,9 +477,15 @@ def stage_units(staged: pd.DataFrame) -> pd.DataFrame:
     cols = ["doc", "sent", "stage", "intensity", "n_mentions", "tactics"]
     if not len(s):
         return pd.DataFrame(columns=cols)
-    g = s.groupby(["doc", "sent", "stage"], sort=True)
-    units = g.agg(intensity=("weight", "max"), n_mentions=("tactic", "size"),
-                  tactics=("tactic", lambda t: ";".join(sorted(set(t))))).reset_index()
+    keys = ["doc", "sent", "stage"]
+    units = s.groupby(keys, sort=True).agg(intensity=("weight", "max"), n_mentions=("tactic", "size")).reset_index()
+    # each unit's distinct tactics, sorted and joined: rows sorted by unit then tactic are contiguous per unit
+    # (a Python function per pandas group cost ~30 µs a unit: minutes on a large corpus)
+    pairs = s[keys + ["tactic"]].drop_duplicates().sort_values(keys + ["tactic"], kind="stable")
+    tactics = pairs["tactic"].tolist()
+    cuts = np.flatnonzero(np.diff(pairs.groupby(keys, sort=True).ngroup().to_numpy())) + 1
+    bounds = zip([0, *cuts.tolist()], [*cuts.tolist(), len(tactics)])
+    units["tactics"] = [";".join(tactics[a:b]) for a, b in bounds]
     units["intensity"] = units["intensity"].astype(float)
     return units[cols].sort_values(["doc", "sent", "stage"], kind="stable").reset_index(drop=True)
 
@@ -592,23 +598,54 @@ def ladder_slopes(units: pd.DataFrame) -> pd.DataFrame:
 
     ``escalates`` is True when the article spans at least two stages and the slope is positive;
     articles with one stage get NaN slope and ``escalates`` False.
-    """
-    from scipy import stats  # imported here: 2 s at import time, needed only by the trend statistics
 
-    rows = []
-    for doc, u in units.groupby("doc", sort=True):
-        x = u["stage"].map(STAGE_RANK).to_numpy(float)
-        y = u["intensity"].to_numpy(float)
-        distinct = np.unique(x)
-        slope = tau = np.nan
-        if len(distinct) >= 2:
-            slope = round(float(np.polyfit(x, y, 1)[0]), 9) + 0.0  # rounded: no platform float noise
-            tau = float(stats.kendalltau(x, y).statistic) if len(np.unique(y)) > 1 else 0.0
-        rows.append({"doc": doc, "n_units": len(u), "n_stages": len(distinct),
-                     "first_stage": STAGES[int(distinct.min())], "last_stage": STAGES[int(distinct.max())],
-                     "slope": slope, "tau_b": tau, "escalates": bool(len(distinct) >= 2 and slope > 0)})
-    return pd.DataFrame(rows, columns=["doc", "n_units", "n_stages", "first_stage", "last_stage", "slope",
-                                       "tau_b", "escalates"])
+    Computed for all articles at once from per-article sums and stage × intensity contingency tables (a loop
+    of ``np.polyfit`` and ``scipy.stats.kendalltau`` per article took 21 s on 39,645 articles): the slope is
+    the least-squares one, tau_b is scipy's formula on the same integer pair counts (tested against both).
+    """
+    columns = ["doc", "n_units", "n_stages", "first_stage", "last_stage", "slope", "tau_b", "escalates"]
+    if not len(units):
+        return pd.DataFrame(columns=columns)
+    doc, docs = pd.factorize(units["doc"], sort=True)  # the articles in sorted order, as groupby(sort=True)
+    n_docs, n_ranks = len(docs), len(STAGES)
+    rank = units["stage"].map(STAGE_RANK).to_numpy(np.int64)
+    y = units["intensity"].to_numpy(float)
+    levels, level = np.unique(y, return_inverse=True)
+    table = np.bincount((doc * n_ranks + rank) * len(levels) + level.ravel(),
+                        minlength=n_docs * n_ranks * len(levels)).reshape(n_docs, n_ranks, len(levels))
+    per_rank, per_level = table.sum(axis=2), table.sum(axis=1)
+    n = per_rank.sum(axis=1)
+    reached = per_rank > 0
+    n_stages = reached.sum(axis=1)
+    first = reached.argmax(axis=1)
+    last = n_ranks - 1 - reached[:, ::-1].argmax(axis=1)
+    # least squares: slope = (n Σxy − Σx Σy) / (n Σx² − (Σx)²), sums exact in floating point
+    x = rank.astype(float)
+    sx, sy, sxx, sxy = (np.bincount(doc, weights=w, minlength=n_docs) for w in (x, y, x * x, x * y))
+    spans = n_stages >= 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(spans, (n * sxy - sx * sy) / (n * sxx - sx * sx), np.nan)
+    slope = np.array([round(float(v), 9) + 0.0 if ok else np.nan for v, ok in zip(slope, spans)])
+    # Kendall's tau-b from each article's stage x intensity table: pairs above and to the right of a cell are
+    # concordant with it, above and to the left discordant
+    above = np.cumsum(table[:, ::-1, :], axis=1)[:, ::-1, :]  # rows >= rank
+    above = np.concatenate([above[:, 1:, :], np.zeros_like(above[:, :1, :])], axis=1)  # rows > rank
+    right = np.cumsum(above[:, :, ::-1], axis=2)[:, :, ::-1]  # columns >= level
+    right = np.concatenate([right[:, :, 1:], np.zeros_like(right[:, :, :1])], axis=2)  # columns > level
+    left = np.cumsum(above, axis=2)
+    left = np.concatenate([np.zeros_like(left[:, :, :1]), left[:, :, :-1]], axis=2)  # columns < level
+    con_minus_dis = (table * right).sum(axis=(1, 2)) - (table * left).sum(axis=(1, 2))
+    tot = n * (n - 1) // 2
+    xtie = (per_rank * (per_rank - 1) // 2).sum(axis=1)
+    ytie = (per_level * (per_level - 1) // 2).sum(axis=1)
+    varied = (per_level > 0).sum(axis=1) > 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = np.minimum(1.0, np.maximum(-1.0, con_minus_dis / np.sqrt(tot - xtie) / np.sqrt(tot - ytie)))
+    tau = np.where(spans, np.where(varied, tau, 0.0), np.nan)
+    return pd.DataFrame({"doc": np.asarray(docs, dtype=object), "n_units": n.astype(int), "n_stages": n_stages.astype(int),
+                         "first_stage": np.asarray(STAGES, dtype=object)[first],
+                         "last_stage": np.asarray(STAGES, dtype=object)[last], "slope": slope, "tau_b": tau,
+                         "escalates": spans & (slope > 0)}, columns=columns)
 
 
 def relative_position(sentences: pd.DataFrame) -> pd.Series:
