@@ -295,6 +295,19 @@ def test_run_gives_files_the_ids_of_the_in_process_path(tmp_path):
     assert sorted(set(got["mentions"]["doc"])) == sorted(set(expected["mentions"]["doc"]))
 
 
+def test_table_partitions_split_small_tables_evenly_and_bound_large_ones(tmp_path):
+    from helpers.pipeline import partition_row_count, plan_partitions
+
+    assert partition_row_count(3_000) == 375 and partition_row_count(10) == 50
+    assert partition_row_count(10**7) == 2_000 and partition_row_count(None) == 2_000
+    table = tmp_path / "t.jsonl"
+    table.write_text("".join(json.dumps({"text": f"第{i}条投诉。"}, ensure_ascii=False) + "\n" for i in range(800)),
+                     encoding="utf-8")
+    parts = list(plan_partitions(table))
+    assert [p.n_docs for p in parts] == [100] * 8
+    assert [r[0] for r in parts[1].records[:2]] == ["t:row100", "t:row101"]
+
+
 def test_partition_size_splits_small_corpora_evenly_and_bounds_large_ones(tmp_path):
     from helpers.pipeline import PARTITION_BYTES, plan_partitions, partition_size
 

@@ -236,12 +236,25 @@ def partition_size(total_bytes: int) -> int:
     return max(low, min(high, -(-total_bytes // MIN_PARTITIONS)))
 
 
+PARTITION_ROWS = (50, 2_000)  # bounds of the automatic partition size for a table, in records
+
+
+def partition_row_count(n_records: int | None) -> int:
+    """Automatic partition size for a table of ``n_records`` (None: unknown, as for CSV without a full parse):
+    a 1/``MIN_PARTITIONS`` share within ``PARTITION_ROWS``, so 3,000 complaints run as 8 partitions, not 2."""
+    low, high = PARTITION_ROWS
+    return high if n_records is None else max(low, min(high, -(-n_records // MIN_PARTITIONS)))
+
+
 def plan_partitions(input: str | Path, text_column: str = "text", id_column: str | None = None,
-                    partition_bytes: int | None = None, partition_rows: int = 2_000) -> Iterator[Partition]:
+                    partition_bytes: int | None = None, partition_rows: int | None = None) -> Iterator[Partition]:
     """Split the input into partitions lazily; the plan depends only on the input, never on workers.
-    ``partition_bytes`` None: ``partition_size`` of the folder's total size."""
+    ``partition_bytes`` None: ``partition_size`` of the folder's total size; ``partition_rows`` None:
+    ``partition_row_count`` of the table's records."""
     input = Path(input)
     if _is_table(input):
+        if partition_rows is None:
+            partition_rows = partition_row_count(count_documents(input))
         stem = input.stem
         row = 0
         first_row: dict[str, int] = {}  # id -> its row: ids must be unique over the whole table, as in load_corpus
@@ -473,7 +486,7 @@ def _bounded(submit, parts: Iterable[Partition], limit: int, wait_first):
 def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "local", backend: str = "jieba",
         scheduler: str | None = None, text_column: str = "text", id_column: str | None = None,
         force: bool = False, lexicons: str | Path = paths.LEXICONS, progress: bool = True,
-        partition_bytes: int | None = None, partition_rows: int = 2_000) -> dict:
+        partition_bytes: int | None = None, partition_rows: int | None = None) -> dict:
     """Stream ``input`` through the whole pipeline into partitioned Parquet tables under ``out``.
 
     Results are identical for any engine and worker count: the partition plan depends only on
