@@ -160,6 +160,16 @@ def test_dfm_and_bigrams_count_per_document_in_table_order():
     assert list(V.dfm(t.iloc[:0]).columns) == V.DFM_COLUMNS and list(V.bigrams(t.iloc[:1]).columns) == V.BIGRAM_COLUMNS
 
 
+def test_term_tables_hold_python_strings_whatever_the_longest_token():
+    """A 10,000-character token (a pasted blob) must not widen every term: numpy's fixed-width unicode would
+    make each of 10^5 terms as wide as the longest."""
+    blob = "x" * 10_000
+    t = toks(("a", 0, ["催收", blob, "电话"]), ("b", 0, ["电话"]))
+    for codes_of in (V._term_codes(t), V._sorted_codes(t["token"])):
+        assert codes_of[1].dtype == object
+    assert V.term_frequency(t, stopwords=False).set_index("term").loc[blob, "n"] == 1
+
+
 def _reference_collocations(tokens, min_count, stopwords):
     """collocations as first written (session 4), straight over the tokens: the oracle for the count path."""
     doc, sent = pd.factorize(tokens["doc"])[0], tokens["sent"].to_numpy()

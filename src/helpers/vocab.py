@@ -7,9 +7,9 @@ output is sorted deterministically, ties broken by term, so tables and figures a
 The frequency, keyness and collocation views also take count tables, quanteda's document-feature
 matrix in tidy form: ``dfm`` (``doc, term, n``: every token type of a document) and ``bigrams``
 (``doc, w1, w2, n``: adjacent word pairs in a sentence). They give the same results as the token
-table they were counted from, hold a fraction of its rows, and add up over partitions (a
-``helpers.pipeline.run`` writes them per partition), so the views stay in memory on a corpus
-whose tokens do not.
+table they were counted from, hold fewer rows (many fewer for long documents), and add up over
+disjoint sets of documents: counted partition by partition from a run's tokens, they keep the views
+in memory on a corpus whose tokens do not fit.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def _term_codes(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Integer code of each row's term and the distinct terms (strings are compared, never copied per row:
     a large corpus has ~10^7 tokens and ~10^5 types)."""
     codes, uniques = pd.factorize(_terms(table))
-    return codes, np.asarray(uniques, dtype=object).astype(str)
+    return codes, _strings(uniques)
 
 
 def _keep(terms: np.ndarray, stopwords: Stopwords) -> np.ndarray:
@@ -97,8 +97,14 @@ def dfm(tokens: pd.DataFrame) -> pd.DataFrame:
 
 def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of ``values`` whose order is the values' sort order, and the sorted distinct values."""
-    codes, uniques = pd.factorize(values.astype(str), sort=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    codes, uniques = pd.factorize(values, sort=True)  # no per-token string copies: a corpus has ~10^7 tokens
+    return codes.astype(np.int64), _strings(uniques)
+
+
+def _strings(values) -> np.ndarray:
+    """An object array of Python strings (not numpy's fixed-width unicode, whose every cell is as wide as the
+    longest term: one 10,000-character token would make 10^5 terms take 4 GB)."""
+    return np.array([str(v) for v in values], dtype=object)
 
 
 def _pair_codes(tokens: pd.DataFrame):
