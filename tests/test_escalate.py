@@ -454,6 +454,16 @@ def test_ladder_slopes_equal_polyfit_and_scipy_per_article(rows):
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=0, atol=0)
 
 
+def test_ladder_slopes_count_pairs_in_blocks_of_articles(monkeypatch):
+    from helpers import escalate
+
+    rng = np.random.default_rng(7)
+    units = pd.DataFrame({"doc": rng.choice([f"d{i:02d}" for i in range(25)], 400),
+                          "stage": rng.choice(list(STAGES), 400), "intensity": rng.integers(0, 6, 400).astype(float)})
+    monkeypatch.setattr(escalate, "_BLOCK", 4)  # 25 articles in 7 blocks
+    pd.testing.assert_frame_equal(ladder_slopes(units), _slopes_one_by_one(units), check_dtype=False, rtol=0, atol=0)
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 3), st.sampled_from(list(STAGES)),
                           st.sampled_from(["T01", "T02", "T07", "T10"]), st.integers(1, 5)), min_size=1, max_size=30))

@@ -625,16 +625,9 @@ def ladder_slopes(units: pd.DataFrame) -> pd.DataFrame:
     spans = n_stages >= 2
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = np.where(spans, (n * sxy - sx * sy) / (n * sxx - sx * sx), np.nan)
+    # rounded (Python's round, as the per-article version did): no platform float noise in the tables
     slope = np.array([round(float(v), 9) + 0.0 if ok else np.nan for v, ok in zip(slope, spans)])
-    # Kendall's tau-b from each article's stage x intensity table: pairs above and to the right of a cell are
-    # concordant with it, above and to the left discordant
-    above = np.cumsum(table[:, ::-1, :], axis=1)[:, ::-1, :]  # rows >= rank
-    above = np.concatenate([above[:, 1:, :], np.zeros_like(above[:, :1, :])], axis=1)  # rows > rank
-    right = np.cumsum(above[:, :, ::-1], axis=2)[:, :, ::-1]  # columns >= level
-    right = np.concatenate([right[:, :, 1:], np.zeros_like(right[:, :, :1])], axis=2)  # columns > level
-    left = np.cumsum(above, axis=2)
-    left = np.concatenate([np.zeros_like(left[:, :, :1]), left[:, :, :-1]], axis=2)  # columns < level
-    con_minus_dis = (table * right).sum(axis=(1, 2)) - (table * left).sum(axis=(1, 2))
+    con_minus_dis = np.concatenate([_concordance(table[i:i + _BLOCK]) for i in range(0, n_docs, _BLOCK)])
     tot = n * (n - 1) // 2
     xtie = (per_rank * (per_rank - 1) // 2).sum(axis=1)
     ytie = (per_level * (per_level - 1) // 2).sum(axis=1)
@@ -646,6 +639,22 @@ def ladder_slopes(units: pd.DataFrame) -> pd.DataFrame:
                          "first_stage": np.asarray(STAGES, dtype=object)[first],
                          "last_stage": np.asarray(STAGES, dtype=object)[last], "slope": slope, "tau_b": tau,
                          "escalates": spans & (slope > 0)}, columns=columns)
+
+
+_BLOCK = 20_000  # articles per block of ladder_slopes' pair counting (bounds its temporary arrays)
+
+
+def _concordance(table: np.ndarray) -> np.ndarray:
+    """Concordant minus discordant pairs per article from its stage x intensity count table (articles x ranks
+    x levels): the pairs above and to the right of a cell are concordant with it, above and to the left
+    discordant; ties in either variable are neither (Kendall's tau-b numerator)."""
+    above = np.cumsum(table[:, ::-1, :], axis=1)[:, ::-1, :]  # rows >= rank
+    above = np.concatenate([above[:, 1:, :], np.zeros_like(above[:, :1, :])], axis=1)  # rows > rank
+    right = np.cumsum(above[:, :, ::-1], axis=2)[:, :, ::-1]  # columns >= level
+    right = np.concatenate([right[:, :, 1:], np.zeros_like(right[:, :, :1])], axis=2)  # columns > level
+    left = np.cumsum(above, axis=2)
+    left = np.concatenate([np.zeros_like(left[:, :, :1]), left[:, :, :-1]], axis=2)  # columns < level
+    return (table * right).sum(axis=(1, 2)) - (table * left).sum(axis=(1, 2))
 
 
 def relative_position(sentences: pd.DataFrame) -> pd.Series:

@@ -184,7 +184,6 @@ class Partition:
     signature: str = ""  # what the partition holds (files with size and mtime, or a hash of its records)
     rejected: tuple[tuple[str, str | None, str], ...] = ()  # (source, doc, reason): table rows refused by the plan
 
-
     @property
     def name(self) -> str:
         return f"part-{self.index:05d}"
@@ -600,7 +599,10 @@ def _worker_context(lexicons: str | Path, backend: str):
     import threading
 
     if sys.platform.startswith("linux") and threading.active_count() == 1:
-        warm_chain(lexicons, backend)
+        try:
+            warm_chain(lexicons, backend)
+        except Exception:  # noqa: BLE001 - the workers meet the same fault and record it per document
+            return mp.get_context("spawn")
         return mp.get_context("fork")
     return mp.get_context("spawn")
 
