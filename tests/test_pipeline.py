@@ -97,6 +97,25 @@ def test_forked_and_spawned_workers_give_the_tables_of_one_process(small_corpus,
         other.join()
 
 
+def test_workers_are_spawned_when_the_warm_up_fails(monkeypatch):
+    """A chain that fails on the warm-up sentence (a broken lexicon) does not stop the run before it starts:
+    the workers are spawned and record the fault per document."""
+    import threading
+
+    from helpers import pipeline
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("fork start is used on Linux only")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(pipeline, "warm_chain", lambda lexicons, backend: None)
+    assert pipeline._worker_context(paths.LEXICONS, "jieba").get_start_method() == "fork"
+
+    def broken(lexicons, backend):
+        raise ValueError("bad codebook")
+    monkeypatch.setattr(pipeline, "warm_chain", broken)
+    assert pipeline._worker_context(paths.LEXICONS, "jieba").get_start_method() == "spawn"
+
+
 def test_run_is_resumable_and_force_redoes(small_corpus, tmp_path):
     first = run(small_corpus, tmp_path / "r", progress=False, partition_bytes=1)
     again = run(small_corpus, tmp_path / "r", progress=False, partition_bytes=1)
