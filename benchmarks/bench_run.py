@@ -133,6 +133,11 @@ def main() -> int:
     local = next(r for r in rows if r["engine"] == "local" and r["backend"] == "rjieba" and r["workers"] == 2 and r["size_mb"] == small)
     dask = next(r for r in rows if r["engine"] == "dask")
     print(f"dask overhead vs local (rjieba, 2 workers): {local['chars_per_s'] / dask['chars_per_s']:.2f}x slower")
+    # what a second worker adds on this machine: the ceiling on any two-worker ratio to raw jieba
+    for backend in ("jieba", "rjieba"):
+        one, two = (next(r for r in rows if r["engine"] == "local" and r["backend"] == backend
+                         and r["workers"] == w and r["size_mb"] == small) for w in (1, 2))
+        print(f"2 workers / 1 worker ({backend}, {small} MB): {two['chars_per_s'] / one['chars_per_s']:.2f}x")
     if not args.quick and big != small:
         bigrow = rows[-1]
         print(f"peak RSS {big} MB / {small} MB (rjieba, 2 workers): {bigrow['peak_rss_mb'] / local['peak_rss_mb']:.2f}")
