@@ -224,6 +224,22 @@ def test_run_tokens_hold_document_ids_once(small_corpus, tmp_path):
                                   vocab.term_frequency(tokens.assign(doc=tokens["doc"].astype(object)), by="doc"))
 
 
+def test_token_frames_stream_a_run_partition_by_partition(small_corpus, tmp_path):
+    from helpers.pipeline import token_frames
+
+    run(small_corpus, tmp_path / "out", progress=False, partition_bytes=1)
+    frames = list(token_frames(tmp_path / "out"))
+    assert len(frames) == 3  # one per partition that has tokens (the binary file has none)
+    assert [sorted(set(f["doc"].astype(str).str.split("-").str[0])) for f in frames] == [["a_script"], ["b_complaint"], ["c_rules"]]
+    in_process = study_tables(small_corpus, tokens=False)
+    expected = list(token_frames(small_corpus, in_process["sentences"]))
+    assert len(expected) == 1
+    got = _sorted(pd.concat(frames, ignore_index=True).astype({"doc": str}))
+    pd.testing.assert_frame_equal(got, _sorted(expected[0]), check_dtype=False)
+    with pytest.raises(ValueError, match="not a run folder"):
+        next(token_frames(small_corpus))
+
+
 def _copy_corpus(small_corpus, root):
     root.mkdir()
     for path in small_corpus.iterdir():

@@ -225,6 +225,47 @@ def test_views_on_count_tables_equal_the_views_on_tokens(sentences, stopwords):
     pd.testing.assert_frame_equal(pd.concat([V.bigrams(p) for p in parts], ignore_index=True), b, check_dtype=False)
 
 
+@settings(max_examples=100, deadline=None)
+@given(token_tables, st.sampled_from([True, False]), st.integers(1, 3))
+def test_streamed_term_counts_give_the_views_of_the_tokens(sentences, stopwords, n_frames):
+    """term_counts over tables of whole documents, with a document group map that leaves one document out
+    (as a near-duplicate would be), gives the frequency, keyness and collocation tables of those tokens."""
+    merged: dict = {}
+    for doc, sent, words in sentences:
+        merged.setdefault((doc, sent), []).extend(words)
+    t = toks(*[(d, s, w) for (d, s), w in merged.items()])
+    if t.empty:
+        return
+    group_of = {"d1": "manual", "d2": "reporting"}  # d3 left out
+    kept = t[t["doc"].isin(list(group_of))].reset_index(drop=True)
+    docs = list(pd.unique(t["doc"]))
+    frames = [t[t["doc"].isin(docs[i::n_frames])] for i in range(n_frames)]  # whole documents per frame
+    terms, pairs = V.term_counts(frames, group_of)
+    if kept.empty:
+        assert terms.empty and pairs.empty
+        return
+    assert int(terms["n"].sum()) == len(kept)
+    pd.testing.assert_frame_equal(V.term_frequency(kept, stopwords=stopwords),
+                                  V.term_frequency(terms, stopwords=stopwords))
+    pd.testing.assert_frame_equal(V.collocations(kept, min_count=1, stopwords=stopwords),
+                                  V.collocations(pairs, min_count=1, stopwords=stopwords))
+    manual = terms["group"] == "manual"
+    try:
+        expected = V.keyness(kept, ["d1"], stopwords=stopwords, min_count=1)
+    except ValueError:
+        with pytest.raises(ValueError):
+            V.keyness(terms, manual, stopwords=stopwords, min_count=1)
+        return
+    pd.testing.assert_frame_equal(expected, V.keyness(terms, manual, stopwords=stopwords, min_count=1))
+
+
+def test_term_counts_of_no_documents_have_their_columns():
+    terms, pairs = V.term_counts([toks(("a", 0, ["催收"]))], group_of={"b": "x"})
+    assert list(terms.columns) == V.TERM_COUNT_COLUMNS and list(pairs.columns) == V.PAIR_COUNT_COLUMNS
+    terms, _ = V.term_counts([toks(("a", 0, ["催收", "催收"])), toks(("b", 0, ["催收"]))])
+    assert terms.values.tolist() == [["all", "催收", 3, 2]]
+
+
 # --------------------------------------------------------------------------- kwic
 
 def test_kwic_on_sentences_gives_offsets_context_and_raw_start():

@@ -678,6 +678,23 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
     return sum(j is not None for j in linked)
 
 
+def token_frames(corpus: str | Path, sentences: pd.DataFrame | None = None, backend: str = "jieba",
+                 columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
+    """The corpus's tokens one table at a time, each holding whole documents: a run's partitions read in turn
+    (never all at once), else ``helpers.segment.tokenize(sentences)`` of the in-process ``study_tables``.
+    For streamed counts (``helpers.vocab.term_counts``)."""
+    columns = columns or ["doc", "sent", "token"]
+    if is_run(corpus):
+        for path in _run_files(Path(corpus), "tokens"):
+            yield _read_parts([path], columns, DICTIONARY_COLUMNS["tokens"])
+        return
+    if sentences is None:
+        raise ValueError(f"{corpus}: not a run folder; pass the sentences of study_tables to tokenize")
+    from .segment import tokenize
+
+    yield tokenize(sentences, backend=backend)[columns]
+
+
 class RunIncomplete(RuntimeError):
     """A run folder whose ``python -m helpers run`` did not finish."""
 
@@ -690,22 +707,28 @@ def is_run(path: str | Path) -> bool:
 def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
     """Read a run's Parquet tables back (optionally only some columns), in partition order."""
     out = Path(out)
-    manifest = json.loads((out / "_run.json").read_text()) if (out / "_run.json").exists() else {}
-    if manifest.get("complete") is False:
-        raise RunIncomplete(f"{out}: this run did not finish (interrupted, or still running); "
-                            f"run `python -m helpers run` again to complete it (finished partitions are kept)")
-    listed = manifest.get("partitions_written")
     result = {}
     for name in tables:
-        files = sorted((out / name).glob("part-*.parquet"))
-        if listed is not None:
-            keep = set(listed)
-            files = [f for f in files if f.name.split(".", 1)[0] in keep]
+        files = _run_files(out, name)
         cols = (columns or {}).get(name)
         result[name] = _read_parts(files, cols, DICTIONARY_COLUMNS.get(name, ()))
         if not files:
             result[name] = pd.DataFrame(columns=cols if cols is not None else run_columns().get(name))
     return result
+
+
+def _run_files(out: Path, name: str) -> list[Path]:
+    """The Parquet files of one table of a finished run, in partition order (``RunIncomplete`` otherwise)."""
+    manifest = json.loads((out / "_run.json").read_text()) if (out / "_run.json").exists() else {}
+    if manifest.get("complete") is False:
+        raise RunIncomplete(f"{out}: this run did not finish (interrupted, or still running); "
+                            f"run `python -m helpers run` again to complete it (finished partitions are kept)")
+    files = sorted((out / name).glob("part-*.parquet"))
+    listed = manifest.get("partitions_written")
+    if listed is not None:
+        keep = set(listed)
+        files = [f for f in files if f.name.split(".", 1)[0] in keep]
+    return files
 
 
 # Columns read back as pandas categoricals: a document id repeated on every token is held once per document

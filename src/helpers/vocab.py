@@ -14,7 +14,7 @@ in memory on a corpus whose tokens do not fit.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -133,13 +133,60 @@ def bigrams(tokens: pd.DataFrame) -> pd.DataFrame:
                          "n": n.astype("int64")})
 
 
+TERM_COUNT_COLUMNS = ["group", "term", "n", "docs"]
+PAIR_COUNT_COLUMNS = ["w1", "w2", "n"]
+
+
+def term_counts(frames: Iterable[pd.DataFrame], group_of: Mapping | pd.Series | None = None,
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Corpus counts streamed over token tables, each holding whole documents (a run's partitions, or one
+    in-process table): ``terms`` (``group, term, n, docs``: tokens and documents per document group and
+    term, every token type) and ``pairs`` (``w1, w2, n``: adjacent word pairs, as ``bigrams`` summed over
+    the corpus). Only the documents ``group_of`` maps are counted (None: all, in one group ``"all"``), so
+    near-duplicates are left out by leaving them out of ``group_of``.
+
+    ``term_frequency`` and ``keyness`` (target: a mask of ``terms`` rows, e.g. ``terms.group == "manual"``)
+    take ``terms``, ``collocations`` takes ``pairs``, with the results they give on the tokens. Memory grows
+    with the vocabulary, not with the corpus: one table of tokens is held at a time."""
+    mapping = None if group_of is None else dict(group_of.items() if hasattr(group_of, "items") else group_of)
+    term_parts: list[pd.DataFrame] = []
+    pair_parts: list[pd.DataFrame] = []
+
+    def reduce(parts: list[pd.DataFrame], keys: list[str], sums: list[str]) -> list[pd.DataFrame]:
+        whole = pd.concat(parts, ignore_index=True)
+        return [whole.groupby(keys, sort=False)[sums].sum().reset_index()]
+    for tokens in frames:
+        if mapping is not None:
+            tokens = tokens[tokens["doc"].isin(list(mapping))]
+        if tokens.empty:
+            continue
+        counts = dfm(tokens)
+        group = counts["doc"].map(mapping) if mapping is not None else "all"
+        term_parts.append(pd.DataFrame({"group": group, "term": counts["term"], "n": counts["n"], "docs": 1})
+                          .groupby(["group", "term"], sort=False)[["n", "docs"]].sum().reset_index())
+        pairs = bigrams(tokens)
+        pair_parts.append(pairs.groupby(["w1", "w2"], sort=False)["n"].sum().reset_index())
+        if len(term_parts) >= 16:  # fold the partial counts: memory stays with the vocabulary
+            term_parts = reduce(term_parts, ["group", "term"], ["n", "docs"])
+            pair_parts = reduce(pair_parts, ["w1", "w2"], ["n"])
+    if not term_parts:
+        return (pd.DataFrame({c: pd.Series(dtype="int64" if c in ("n", "docs") else object) for c in TERM_COUNT_COLUMNS}),
+                pd.DataFrame({c: pd.Series(dtype="int64" if c == "n" else object) for c in PAIR_COUNT_COLUMNS}))
+    terms = reduce(term_parts, ["group", "term"], ["n", "docs"])[0]
+    pairs = reduce(pair_parts, ["w1", "w2"], ["n"])[0]
+    terms = terms.sort_values(["group", "term"], kind="mergesort").reset_index(drop=True)
+    pairs = pairs.sort_values(["w1", "w2"], kind="mergesort").reset_index(drop=True)
+    return terms.astype({"n": "int64", "docs": "int64"})[TERM_COUNT_COLUMNS], pairs.astype({"n": "int64"})
+
+
 def _as_list(by: str | list[str] | None) -> list[str]:
     return [] if by is None else [by] if isinstance(by, str) else list(by)
 
 
 def term_frequency(tokens: pd.DataFrame, by: str | list[str] | None = None, stopwords: Stopwords = True,
                    min_count: int = 1) -> pd.DataFrame:
-    """Counts per term (and group): ``[*by], term, n, share, docs, rank``; ``tokens`` or a ``dfm``.
+    """Counts per term (and group): ``[*by], term, n, share, docs, rank``; ``tokens``, a ``dfm`` or the
+    ``terms`` of ``term_counts``.
 
     ``share`` is n over all counted tokens of the group; ``docs`` the number of documents
     the term occurs in. Sorted by group, then n descending, then term.
@@ -148,12 +195,14 @@ def term_frequency(tokens: pd.DataFrame, by: str | list[str] | None = None, stop
     codes, terms = _term_codes(tokens)
     keep = _keep(terms, stopwords)[codes] if len(codes) else np.zeros(0, dtype=bool)
     # grouped on integer codes; the term strings come back for the distinct rows only
+    counted_docs = "docs" in tokens.columns  # a term_counts table: documents already counted per row
     words = pd.DataFrame({**{g: tokens[g].to_numpy()[keep] for g in groups},
-                          "_doc": pd.factorize(tokens["doc"])[0][keep], "term": codes[keep],
-                          "_n": _counts(tokens)[keep]})
+                          "_doc": (tokens["docs"].to_numpy(np.int64) if counted_docs
+                                   else pd.factorize(tokens["doc"])[0])[keep],
+                          "term": codes[keep], "_n": _counts(tokens)[keep]})
     keys = groups + ["term"]
     counted = words.groupby(keys, sort=False, dropna=False).agg(
-        n=("_n", "sum"), docs=("_doc", "nunique")).reset_index()
+        n=("_n", "sum"), docs=("_doc", "sum" if counted_docs else "nunique")).reset_index()
     counted["term"] = terms[counted["term"].to_numpy()] if len(counted) else pd.Series(dtype=object)
     if groups:
         counted["share"] = counted["n"] / counted.groupby(groups, dropna=False)["n"].transform("sum")
