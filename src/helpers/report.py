@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import socket
 import struct
 import subprocess
@@ -27,10 +28,11 @@ import time
 import urllib.parse
 import urllib.request
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import pandas as pd
 
@@ -808,6 +810,26 @@ class _DevTools:
             self.sock.close()
 
 
+@contextmanager
+def _chromium_profile() -> Iterator[str]:
+    """A throw-away Chromium profile folder. Removed with retries: Chromium's helper processes (crash handler,
+    renderer) may still write into it for a moment after the browser has exited ("Directory not empty")."""
+    folder = tempfile.mkdtemp(prefix="report-chromium-")
+    try:
+        yield folder
+    finally:
+        for _ in range(50):
+            try:
+                shutil.rmtree(folder)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _launch(chromium: str | Path, profile: Path, extra: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
     """Start headless Chromium with remote debugging; return it and its page's websocket URL."""
     proc = subprocess.Popen([str(chromium), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
@@ -840,7 +862,7 @@ def browser_check(
     their glyphs with (``CSS.getPlatformFontsForNode``: family, custom web font or not, glyphs).
     """
     url = Path(page).resolve().as_uri()
-    with tempfile.TemporaryDirectory(prefix="report-chromium-") as tmp:
+    with _chromium_profile() as tmp:
         proc, ws = _launch(chromium, Path(tmp))
         try:
             dt = _DevTools(ws, timeout=timeout)
@@ -890,7 +912,7 @@ def browser_check(
 def print_pdf(page: str | Path, pdf: str | Path, chromium: str | Path = "chromium") -> Path:
     """Print the report to PDF with headless Chromium (``make report-pdf``)."""
     pdf = Path(pdf).resolve()
-    with tempfile.TemporaryDirectory(prefix="report-chromium-") as tmp:
+    with _chromium_profile() as tmp:
         subprocess.run([str(chromium), *CHROMIUM_FLAGS, f"--user-data-dir={tmp}", "--no-pdf-header-footer",
                         f"--print-to-pdf={pdf}", Path(page).resolve().as_uri()],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)

@@ -8,8 +8,9 @@ The frequency, keyness and collocation views also take count tables, quanteda's 
 matrix in tidy form: ``dfm`` (``doc, term, n``: every token type of a document) and ``bigrams``
 (``doc, w1, w2, n``: adjacent word pairs in a sentence). They give the same results as the token
 table they were counted from, hold fewer rows (many fewer for long documents), and add up over
-disjoint sets of documents: counted partition by partition from a run's tokens, they keep the views
-in memory on a corpus whose tokens do not fit.
+disjoint sets of documents. ``term_counts`` folds them over a corpus's token tables one at a time
+(a run's partitions) into per-group term counts and corpus word-pair counts, which the views also
+take: memory then grows with the vocabulary, not with the corpus (notebook 02 works this way).
 """
 from __future__ import annotations
 
