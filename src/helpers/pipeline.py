@@ -685,7 +685,7 @@ def token_frames(corpus: str | Path, sentences: pd.DataFrame | None = None, back
     For streamed counts (``helpers.vocab.term_counts``)."""
     columns = columns or ["doc", "sent", "token"]
     if is_run(corpus):
-        for path in _run_files(Path(corpus), "tokens"):
+        for path in _run_files(Path(corpus), "tokens", _finished_manifest(Path(corpus))):
             yield _read_parts([path], columns, DICTIONARY_COLUMNS["tokens"])
         return
     if sentences is None:
@@ -707,9 +707,10 @@ def is_run(path: str | Path) -> bool:
 def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
     """Read a run's Parquet tables back (optionally only some columns), in partition order."""
     out = Path(out)
+    manifest = _finished_manifest(out)
     result = {}
     for name in tables:
-        files = _run_files(out, name)
+        files = _run_files(out, name, manifest)
         cols = (columns or {}).get(name)
         result[name] = _read_parts(files, cols, DICTIONARY_COLUMNS.get(name, ()))
         if not files:
@@ -717,12 +718,18 @@ def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[
     return result
 
 
-def _run_files(out: Path, name: str) -> list[Path]:
-    """The Parquet files of one table of a finished run, in partition order (``RunIncomplete`` otherwise)."""
+def _finished_manifest(out: Path) -> dict:
+    """A run folder's ``_run.json`` (empty when absent); ``RunIncomplete`` for a run that did not finish."""
     manifest = json.loads((out / "_run.json").read_text()) if (out / "_run.json").exists() else {}
     if manifest.get("complete") is False:
         raise RunIncomplete(f"{out}: this run did not finish (interrupted, or still running); "
                             f"run `python -m helpers run` again to complete it (finished partitions are kept)")
+    return manifest
+
+
+def _run_files(out: Path, name: str, manifest: dict) -> list[Path]:
+    """The Parquet files of one table of a finished run (``manifest``: its ``_finished_manifest``), in
+    partition order."""
     files = sorted((out / name).glob("part-*.parquet"))
     listed = manifest.get("partitions_written")
     if listed is not None:

@@ -43,6 +43,11 @@ DFM_COLUMNS = ["doc", "term", "n"]
 BIGRAM_COLUMNS = ["doc", "w1", "w2", "n"]
 
 
+def _empty(columns: list[str]) -> pd.DataFrame:
+    """A count table without rows: its string columns object, its counts (``n``, ``docs``) int64."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("n", "docs") else object) for c in columns})
+
+
 def _terms(table: pd.DataFrame) -> pd.Series:
     """The term of each row: ``token`` of a tokens table, ``term`` of a dfm."""
     return table["token"] if "token" in table.columns else table["term"]
@@ -87,8 +92,7 @@ def dfm(tokens: pd.DataFrame) -> pd.DataFrame:
     """Document-feature matrix in tidy form: ``doc, term, n``, one row per document and token type (every
     token: words, stopwords, punctuation; the views filter), documents in table order, terms sorted."""
     if tokens.empty:
-        return pd.DataFrame({"doc": pd.Series(dtype=object), "term": pd.Series(dtype=object),
-                             "n": pd.Series(dtype="int64")})
+        return _empty(DFM_COLUMNS)
     doc_codes, docs = pd.factorize(tokens["doc"])  # codes in order of first appearance: table order
     term_codes, terms = _sorted_codes(tokens["token"])
     keys, n = np.unique(doc_codes.astype(np.int64) * len(terms) + term_codes, return_counts=True)  # doc, term order
@@ -114,9 +118,9 @@ def _pair_codes(tokens: pd.DataFrame):
     doc, docs = pd.factorize(tokens["doc"])
     sent = tokens["sent"].to_numpy()
     same = (doc[1:] == doc[:-1]) & (sent[1:] == sent[:-1])  # token i + 1 in the sentence of token i
-    words = word_mask(tokens, stopwords=False)
-    ok = same & words[1:] & words[:-1]
     codes, terms = _sorted_codes(tokens["token"])
+    words = is_word(pd.Series(terms, dtype=object))[codes]  # word_mask(stopwords=False), decided per term
+    ok = same & words[1:] & words[:-1]
     return doc[:-1][ok], docs, codes[:-1][ok], codes[1:][ok], terms
 
 
@@ -124,7 +128,7 @@ def bigrams(tokens: pd.DataFrame) -> pd.DataFrame:
     """Adjacent word pairs per document: ``doc, w1, w2, n`` (``collocations`` counts them over a corpus);
     documents in table order, pairs sorted."""
     if len(tokens) < 2:
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "n" else object) for c in BIGRAM_COLUMNS})
+        return _empty(BIGRAM_COLUMNS)
     doc, docs, first, second, terms = _pair_codes(tokens)
     v = len(terms)
     pairs, pair = np.unique(first * v + second, return_inverse=True)  # dense pair codes in (w1, w2) order
@@ -171,8 +175,7 @@ def term_counts(frames: Iterable[pd.DataFrame], group_of: Mapping | pd.Series | 
             term_parts = reduce(term_parts, ["group", "term"], ["n", "docs"])
             pair_parts = reduce(pair_parts, ["w1", "w2"], ["n"])
     if not term_parts:
-        return (pd.DataFrame({c: pd.Series(dtype="int64" if c in ("n", "docs") else object) for c in TERM_COUNT_COLUMNS}),
-                pd.DataFrame({c: pd.Series(dtype="int64" if c == "n" else object) for c in PAIR_COUNT_COLUMNS}))
+        return _empty(TERM_COUNT_COLUMNS), _empty(PAIR_COUNT_COLUMNS)
     terms = reduce(term_parts, ["group", "term"], ["n", "docs"])[0]
     pairs = reduce(pair_parts, ["w1", "w2"], ["n"])[0]
     terms = terms.sort_values(["group", "term"], kind="mergesort").reset_index(drop=True)
@@ -245,7 +248,7 @@ def keyness(tokens: pd.DataFrame, target, reference=None, *, stopwords: Stopword
             prior: pd.Series | None = None, prior_size: float | None = None) -> pd.DataFrame:
     """Terms over- and under-used in ``target`` against ``reference`` (default: all other tokens).
 
-    ``tokens``: a tokens table or a ``dfm``. ``target``/``reference``: a boolean mask aligned with its
+    ``tokens``: a tokens table, a ``dfm`` or the ``terms`` of ``term_counts``. ``target``/``reference``: a boolean mask aligned with its
     rows or a collection of doc ids. Returns ``term, n_target, n_reference, G2, p, log_ratio, log_odds, z``:
     signed log-likelihood G² (positive = key in target) with its χ²(1) p-value; Hardie's log
     ratio (log2 of the relative-frequency ratio, 0.5 added to zero counts); and the log-odds
