@@ -328,6 +328,21 @@ def test_staged_mentions_split_multi_stage_sentences_clause_wise():
     assert len(all_modalities) == 6 and all_modalities["stage"].iloc[-1] is None
 
 
+def test_staged_mentions_names_a_mention_without_its_sentence():
+    s, m = _life_tables()
+    with pytest.raises(KeyError, match=r"\('d', 1\)"):
+        staged_mentions(s[s["sent"] != 1], m, stages=ST)
+
+
+def test_staged_mentions_keep_row_order_and_index_free_of_the_inputs():
+    s, m = _life_tables()
+    shuffled = s.sample(frac=1, random_state=0).set_axis(range(100, 100 + len(s)))  # any row order, any index
+    moved = m.set_axis(range(50, 50 + len(m)))
+    a, b = staged_mentions(s, m, stages=ST), staged_mentions(shuffled, moved, stages=ST)
+    pd.testing.assert_frame_equal(a, b)
+    assert b.index.tolist() == list(range(len(b)))
+
+
 def test_tactic_mix_shares_sum_to_one_per_stage():
     s, m = _life_tables()
     mix = tactic_mix(staged_mentions(s, m, stages=ST))
@@ -508,6 +523,17 @@ def test_sensitivity_has_one_row_per_weighting_and_mapping():
     assert base["mean_S1"] == 2.0 and base["mean_S3"] == 4.0 and np.isnan(base["mean_S0"])
     binary = out[(out.weighting == "coercive_binary") & (out.mapping == "seed")].iloc[0]
     assert binary["mean_S1"] == 0.0 and binary["mean_S3"] == 1.0
+
+
+def test_sensitivity_checks_weightings_against_every_tactic_of_the_corpus(tmp_path):
+    s, m = _life_tables()  # T12 occurs only as a prohibited mention: still a tactic a weighting must cover
+    data = yaml.safe_load((paths.LEXICONS / "stages.yaml").read_text(encoding="utf-8"))
+    for weights in data["weightings"].values():
+        weights.pop("T12", None)
+    broken = tmp_path / "stages.yaml"
+    broken.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError, match="lacks tactics.*T12"):
+        sensitivity(s, m, stages_path=broken, n_perm=10)
 
 
 # ---------------------------------------------------------------- the real pipeline on the seed

@@ -441,26 +441,33 @@ def staged_mentions(sentences: pd.DataFrame, mentions: pd.DataFrame,
     """
     st = _as_stages(stages)
     m = mentions if modalities is None else mentions[mentions["modality"].isin(list(modalities))]
-    # one dict lookup per mention (a pandas .loc per mention took minutes on a 100 MB corpus)
-    # columns as lists first: iterating an Arrow-backed column converts one element at a time (10x slower)
-    sent = {(d, n): (stage, source, text, start) for d, n, stage, source, text, start in zip(
-        *(sentences[c].tolist() for c in ("doc", "sent", "stage", "stage_source", "text", "start")))}
-    stage_col, source_col = [], []
-    cache: dict[tuple, list[StageCue]] = {}
-    for doc, n, start in zip(m["doc"].tolist(), m["sent"].tolist(), m["start"].tolist()):
-        key = (doc, n)
-        stage, source, text, sent_start = sent[key]
-        if source == "clauses":
-            if key not in cache:
-                cache[key] = find_stage_cues(str(text), st)
+    # each mention's sentence row by one index lookup (a dict of every sentence took seconds and ~0.4 GB
+    # on a 100 MB corpus; a pandas .loc per mention, minutes); texts only of multi-stage sentences
+    keys = pd.MultiIndex.from_arrays([sentences["doc"].to_numpy(object), sentences["sent"].to_numpy()])
+    last = ~keys.duplicated(keep="last")  # a repeated (doc, sent): its last row, as a dict would keep
+    rows = np.flatnonzero(last)
+    pos = keys[last].get_indexer(pd.MultiIndex.from_arrays([m["doc"].to_numpy(object), m["sent"].to_numpy()]))
+    if (pos < 0).any():
+        k = int(np.flatnonzero(pos < 0)[0])
+        raise KeyError(f"mention of sentence ({m['doc'].iloc[k]!r}, {int(m['sent'].iloc[k])}) not in sentences")
+    pos = rows[pos]
+    stage_col = [s if isinstance(s, str) else None for s in sentences["stage"].to_numpy(object)[pos].tolist()]
+    source_col = [s if isinstance(s, str) else None
+                  for s in sentences["stage_source"].to_numpy(object)[pos].tolist()]
+    clauses = [i for i, s in enumerate(source_col) if s == "clauses"]
+    if clauses:
+        at = pos[clauses]
+        texts = sentences["text"].to_numpy(object)[at].tolist()
+        sent_starts = sentences["start"].to_numpy()[at].tolist()
+        starts = m["start"].to_numpy()[clauses].tolist()
+        cache: dict[int, list[StageCue]] = {}
+        for i, row, text, sent_start, start in zip(clauses, at.tolist(), texts, sent_starts, starts):
+            if row not in cache:
+                cache[row] = find_stage_cues(str(text), st)
             rel = int(start) - int(sent_start)
-            before = [c for c in cache[key] if c.start <= rel]
-            stage = before[-1].stage if before else None
-            stage_col.append(stage)
-            source_col.append("clause" if stage else None)
-        else:
-            stage_col.append(stage if isinstance(stage, str) else None)
-            source_col.append(source if isinstance(source, str) else None)
+            before = [c for c in cache[row] if c.start <= rel]
+            stage_col[i] = before[-1].stage if before else None
+            source_col[i] = "clause" if stage_col[i] else None
     out = m.copy()
     out["stage"] = pd.Series(stage_col, index=out.index, dtype=object)
     out["stage_source"] = pd.Series(source_col, index=out.index, dtype=object)
@@ -739,13 +746,16 @@ def sensitivity(sentences: pd.DataFrame, mentions: pd.DataFrame, documents: pd.D
     """
     base = load_stages(stages_path)
     schemes: dict[str, Mapping[str, float] | None] = {"codebook": None, **base.weightings}
+    present = set(mentions["tactic"])
+    for name, weights in base.weightings.items():  # every tactic of the corpus, not only the pressure ones
+        if present - set(weights):
+            raise ValueError(f"weighting {name} lacks tactics {sorted(present - set(weights))}")
     rows = []
     for mapping in base.mappings:
         st = load_stages(stages_path, mapping)
-        staged = assign_stages(sentences, mentions, documents, st)
-        for name, weights in schemes.items():
-            m = mentions if weights is None else reweight(mentions, weights)
-            units = stage_units(staged_mentions(staged, m, st))
+        pressure = staged_mentions(assign_stages(sentences, mentions, documents, st), mentions, st)
+        for name, weights in schemes.items():  # a weighting changes weights only, never a mention's stage
+            units = stage_units(pressure if weights is None else reweight(pressure, weights))
             trend = trend_test(units, n_perm=n_perm, seed=seed).iloc[0]
             means = units.groupby("stage")["intensity"].mean()
             rows.append({"weighting": name, "mapping": mapping, "n_units": len(units),
