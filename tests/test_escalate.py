@@ -380,6 +380,24 @@ def test_intensity_by_stage_means_and_bootstrap_cis():
     assert a["max"].tolist() == [3.0, 5.0] and (a["max_hi"] == a["max"]).all()
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0]), min_size=1, max_size=60),
+       st.integers(1, 300), st.integers(1, 50), st.integers(0, 2**32 - 1))
+def test_bootstrap_in_blocks_is_the_one_matrix_bootstrap(vals, n_boot, budget, seed):
+    """Bounded memory changes nothing: the blocks draw the same resamples as one n_boot × n matrix."""
+    import helpers.escalate as esc
+
+    x = np.array(vals)
+    draws = np.random.default_rng(seed).choice(x, size=(n_boot, len(x)), replace=True)
+    old = esc._BOOT_VALUES
+    try:
+        esc._BOOT_VALUES = budget  # blocks of budget // n rows (at least one)
+        means, maxes = esc._bootstrap_mean_max(x, n_boot, np.random.default_rng(seed))
+    finally:
+        esc._BOOT_VALUES = old
+    assert np.array_equal(means, draws.mean(axis=1)) and np.array_equal(maxes, draws.max(axis=1))
+
+
 def _jt_brute(groups: list[list[float]]) -> float:
     j = 0.0
     for i, k in itertools.combinations(range(len(groups)), 2):

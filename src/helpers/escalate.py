@@ -509,6 +509,22 @@ def tactic_mix(staged: pd.DataFrame) -> pd.DataFrame:
     return counts.sort_values(["stage", "tactic"]).reset_index(drop=True)
 
 
+_BOOT_VALUES = 4_000_000  # resampled values held at once by a bootstrap (32 MB)
+
+
+def _bootstrap_mean_max(vals: np.ndarray, n_boot: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and max of ``n_boot`` resamples of ``vals``: ``rng.choice(vals, (n_boot, n))`` drawn a block of
+    rows at a time (the generator's stream and every row's reductions are the same, so are the results),
+    so memory stays at ``_BOOT_VALUES`` values instead of n_boot × n (2000 × 600k units: ~10 GB)."""
+    rows = max(1, _BOOT_VALUES // max(len(vals), 1))
+    means, maxes = [], []
+    for done in range(0, n_boot, rows):
+        draws = rng.choice(vals, size=(min(rows, n_boot - done), len(vals)), replace=True)
+        means.append(draws.mean(axis=1))
+        maxes.append(draws.max(axis=1))
+    return np.concatenate(means), np.concatenate(maxes)
+
+
 def intensity_by_stage(units: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
                        level: float = 0.95) -> pd.DataFrame:
     """Mean and max intensity per stage with percentile bootstrap CIs (units resampled within stage)."""
@@ -519,8 +535,7 @@ def intensity_by_stage(units: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
         vals = units.loc[units["stage"] == stage, "intensity"].dropna().to_numpy(float)
         if not len(vals):
             continue
-        draws = rng.choice(vals, size=(n_boot, len(vals)), replace=True)
-        means, maxes = draws.mean(axis=1), draws.max(axis=1)
+        means, maxes = _bootstrap_mean_max(vals, n_boot, rng)
         rows.append({
             "stage": stage, "n": len(vals),
             "mean": vals.mean(), "mean_lo": np.quantile(means, alpha), "mean_hi": np.quantile(means, 1 - alpha),
