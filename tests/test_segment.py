@@ -5,8 +5,10 @@ import importlib.util
 import logging
 import re
 import time
+from functools import lru_cache
 
 import jieba
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -320,6 +322,60 @@ def test_hmm_cut_honours_forced_splits(monkeypatch):
     assert word not in S.hmm_cut("甄嬛传奇")
 
 
+@lru_cache(maxsize=1)
+def _dictionary_words() -> list[str]:
+    """Every 40th word of the jieba backend's dictionary and all its words of 5+ characters (long words take the
+    array path's sparse branch)."""
+    freq = S.get_segmenter("jieba")._engine.FREQ
+    words = [w for w, f in freq.items() if f]
+    return words[::40] + [w for w in words if len(w) >= 5]
+
+
+ARRAY_TEXT = st.lists(st.one_of(
+    st.integers(min_value=0, max_value=10**9),  # a dictionary word, picked at test time
+    st.sampled_from([e.word for e in S.load_userdict()] + ["杭研", "网易", "催收费用", "北京清华大学"]),
+    st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=4),  # any Han, past U+9FD5 too
+    st.text(st.sampled_from(list("催收员逾期还款电话家人上门的了是我你他不要杭研网易大厦北京清华学费用")), max_size=6),
+    st.text(st.sampled_from(list("，。！？;、 \n\r\u3000\t（）“”abcXYZ019+#&._%-\ue000😀")), max_size=3),
+    st.just("\r\n"),
+), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ARRAY_TEXT)
+def test_array_path_is_token_identical_to_jieba(parts):
+    """``_lcut_arrays`` (what ``cut`` runs on texts of ``SMALL`` characters or more) on short mixed texts."""
+    seg = S.get_segmenter("jieba")
+    words = _dictionary_words()
+    text = "".join(words[p % len(words)] if isinstance(p, int) else p for p in parts)
+    assert seg._accurate._lcut_arrays(text) == seg._engine.lcut(text, HMM=True)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(ARRAY_TEXT, min_size=20, max_size=60))
+def test_array_path_on_many_blocks_at_once(chunks):
+    """Many blocks of all lengths in one call: the backward pass runs them side by side."""
+    seg = S.get_segmenter("jieba")
+    words = _dictionary_words()
+    text = "。".join("".join(words[p % len(words)] if isinstance(p, int) else p for p in parts) for parts in chunks)
+    assert seg._accurate._lcut_arrays(text) == seg._engine.lcut(text, HMM=True)
+
+
+def test_dag_tables_are_cached_per_dictionary(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "CACHE", tmp_path)
+    seg = S.get_segmenter("jieba")
+    freq, total = seg._engine.FREQ, seg._engine.total
+    built = S._DagTables.load(freq, total)
+    (cached,) = tmp_path.glob("jieba-dag-*.npz")
+    read = S._DagTables.load(freq, total)
+    for name in ("code", "level1", "table", "logp"):
+        np.testing.assert_array_equal(getattr(read, name), getattr(built, name))
+    cached.write_bytes(b"PK\x03\x04junk")
+    assert S._DagTables.load(freq, total).table.tolist() == built.table.tolist()  # a damaged cache is rebuilt
+    S._DagTables.load({**freq, "催收得很凶狠": 10}, total + 10)  # another dictionary: another file
+    assert len(list(tmp_path.glob("jieba-dag-*.npz"))) == 2
+
+
 def test_jieba_backend_is_token_identical_to_jieba_on_the_seed(seed_sentences):
     seg = S.get_segmenter("jieba")
     text = "\n".join(seed_sentences["text"])
@@ -333,7 +389,10 @@ def test_fast_cut_breaks_ties_like_jieba(tmp_path):
     tok = jieba.Tokenizer(str(path))
     tok.tmp_dir = str(tmp_path)
     tok.initialize()
-    assert tok.lcut("甲乙丙") == ["甲乙", "丙"] == S._JiebaAccurate(tok).lcut("甲乙丙")
+    acc = S._JiebaAccurate(tok)
+    assert tok.lcut("甲乙丙") == ["甲乙", "丙"] == acc.lcut("甲乙丙") == acc._lcut_arrays("甲乙丙")
+    text = "，".join("甲乙丙"[:k] * r for k in (1, 2, 3) for r in (1, 2, 5)) + "甲乙丙丁" * 3
+    assert acc._lcut_arrays(text) == tok.lcut(text)
 
 
 def test_fast_cut_follows_dictionary_changes(tmp_path):
@@ -342,6 +401,8 @@ def test_fast_cut_follows_dictionary_changes(tmp_path):
     seg._engine.add_word("催收得很凶狠", 10)  # the prefix table is rebuilt when jieba's total changes
     assert seg.cut("他说催收得很凶狠") == seg._engine.lcut("他说催收得很凶狠")
     assert "催收得很凶狠" in seg.cut("他说催收得很凶狠")
+    long_text = "他说催收得很凶狠。" * 300  # the array path's tables follow too
+    assert seg.cut(long_text) == seg._accurate._lcut_arrays(long_text) == seg._engine.lcut(long_text)
 
 
 # --------------------------------------------------------------------------- whole-corpus raw offsets

@@ -9,12 +9,14 @@ dictionary; both backends give the same tokens (a test guards it).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import os
 import pickle
 import re
 import threading
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from math import log
@@ -43,7 +45,6 @@ LINE_BREAK = re.compile(r"\r\n|[\n\r\u2028\u2029\x0b\x0c\x85]")
 _SENTENCE = re.compile(rf"[^{re.escape(TERMINATORS)}]*(?:[{re.escape(TERMINATORS)}]+[{re.escape(CLOSERS)}]*|$)")
 _SEPARATOR = "\n"  # jieba and jieba-rs always cut here, so joined sentences cut exactly as single ones
 _RE_HAN, _RE_SKIP = jieba.re_han_default, jieba.re_skip_default  # the blocks jieba's accurate mode cuts
-_MISSING = object()
 
 
 # --------------------------------------------------------------------------- data files
@@ -161,33 +162,41 @@ def _write_cache(path: Path, data: bytes) -> None:
 class _JiebaAccurate:
     """jieba's accurate mode with HMM (``Tokenizer.lcut(text, HMM=True)``), the same maths with less overhead.
 
-    jieba builds a dict-of-lists DAG, then scores it with a generator per character; this does the
-    same dynamic programme (same dictionary, same float operations in the same order, same tie-break:
-    the longer word) in one backward pass over a precomputed log-probability table (one dict lookup
-    per candidate word), and hands unknown runs to ``hmm_cut`` (jieba's HMM, ``jieba.finalseg``, same maths),
-    together 1.5-2x as fast. Tests hold it token-identical to ``Tokenizer.lcut`` (seed corpus and
-    random texts) and ``hmm_cut`` to ``finalseg.cut``.
+    jieba builds a dict-of-lists DAG per block, then scores it with a generator per character. Here a text of
+    ``SMALL`` characters or more is cut with arrays (``_lcut_arrays``): every dictionary word of every block is
+    found at once by walking a trie held in numpy arrays (``_DagTables``), and jieba's backward dynamic
+    programme runs for all blocks together, one array step per distance from the block end (same float
+    additions in the same order, same tie-break: the longer word). Shorter texts, where the array set-up
+    would cost more than it saves, go block by block through the same programme in Python
+    (``_cut_block``). Runs of unknown single characters go to ``hmm_cut`` (jieba's HMM, same maths).
+    Tests hold both paths token-identical to ``Tokenizer.lcut`` (seed corpus and random texts) and
+    ``hmm_cut`` to ``finalseg.cut``.
     """
+
+    SMALL = 2000
+    """Texts shorter than this go through the per-block Python path (faster there: the array path's fixed
+    cost is ~0.3 ms a call plus a few array operations per character of the longest block)."""
 
     def __init__(self, tokenizer: "jieba.Tokenizer"):
         self._tokenizer = tokenizer
         self._total = None
         self._tables()
 
-    def _tables(self) -> tuple[dict, dict]:
-        """jieba's FREQ and, for each of its keys, the word's log probability (None for a mere prefix)."""
+    def _tables(self) -> "_DagTables":
+        """The dictionary's arrays, (re)built (or read from ``paths.CACHE``) when jieba's total changed."""
         tok = self._tokenizer
         tok.check_initialized()
         if tok.total != self._total:  # (re)built when the dictionary changed
             self._total = tok.total
-            logtotal = log(tok.total)
-            self._logp = {w: (log(f) - logtotal if f else None) for w, f in tok.FREQ.items()}
-            self._logp_one = log(1) - logtotal  # jieba's ``log(FREQ.get(w) or 1) - logtotal`` for a lone character
-        return tok.FREQ, self._logp
+            self._logtotal = log(tok.total)
+            self._logp_one = log(1) - self._logtotal  # jieba's ``log(FREQ.get(w) or 1) - logtotal`` for a lone character
+            self._dag = _DagTables.load(tok.FREQ, tok.total)
+        return self._dag
 
     def _cut_block(self, s: str, out: list[str]) -> None:
-        freq, logp = self._tables()
-        lone = self._logp_one
+        """One block by the Python loop: per start k, probe ``s[k:j]`` in FREQ until not even a prefix."""
+        self._tables()
+        freq, logtotal, lone = self._tokenizer.FREQ, self._logtotal, self._logp_one
         n = len(s)
         score: list[float] = [0] * (n + 1)  # jieba: route[N] = (0, 0)
         nxt = [0] * (n + 1)
@@ -196,11 +205,11 @@ class _JiebaAccurate:
             end = k + 1
             j = k + 1
             while j <= n:
-                lp = logp.get(s[k:j], _MISSING)
-                if lp is _MISSING:  # not even a prefix of a dictionary word
+                f = freq.get(s[k:j])
+                if f is None:  # not even a prefix of a dictionary word
                     break
-                if lp is not None:
-                    sc = lp + score[j]
+                if f:
+                    sc = log(f) - logtotal + score[j]
                     if best is None or sc >= best:  # ties go to the later end, as max() over (score, x)
                         best, end = sc, j
                 j += 1
@@ -235,6 +244,8 @@ class _JiebaAccurate:
 
     def lcut(self, text: str) -> list[str]:
         """Tokens of ``text`` exactly as ``jieba.Tokenizer.lcut(text, HMM=True)`` gives them."""
+        if len(text) >= self.SMALL:
+            return self._lcut_arrays(text)
         out: list[str] = []
         for blk in _RE_HAN.split(text):
             if not blk:
@@ -247,6 +258,250 @@ class _JiebaAccurate:
                         out.append(piece)
                     else:
                         out.extend(piece)
+        return out
+
+    def _lcut_arrays(self, text: str) -> list[str]:
+        """``lcut`` with arrays: marks where tokens start, then splits the text there in one call. Outside the
+        blocks every character is a token but ``\\r\\n`` (jieba's ``re_skip``)."""
+        dag = self._tables()
+        n = len(text)
+        if not n:
+            return []
+        cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        cp16 = np.minimum(cps, 0xFFFF)  # block characters are all in the BMP; U+FFFF is none
+        inblk = np.zeros(n + 2, dtype=bool)
+        inblk[1:-1] = _BLOCK_CHAR[cp16]
+        edges = np.flatnonzero(inblk[1:] != inblk[:-1])  # the blocks of _RE_HAN.split
+        boundary = np.ones(n + 1, dtype=bool)
+        boundary[np.flatnonzero((cps[1:] == 10) & (cps[:-1] == 13)) + 1] = False
+        if len(edges):
+            self._mark_blocks(text, dag, cp16, edges[0::2], edges[1::2], inblk[1:], boundary)
+        cuts = np.flatnonzero(boundary[1:n]) + 1
+        sep = next((c for c in "\ue000\ue001\ufdd0\ufdd1" if c not in text), None)
+        if sep is None:  # never in practice: all four private-use separators occur in the text
+            bounds = [0] + cuts.tolist() + [n]
+            return [text[i:j] for i, j in zip(bounds, bounds[1:])]
+        joined = np.insert(cps, cuts, ord(sep)).tobytes().decode("utf-32-le", "surrogatepass")
+        return joined.split(sep)
+
+    def _mark_blocks(self, text: str, dag: "_DagTables", cp16: np.ndarray, bstart: np.ndarray, bend: np.ndarray,
+                     inblk: np.ndarray, boundary: np.ndarray) -> None:
+        """Clear ``boundary`` inside the blocks [bstart, bend) but where jieba starts a token."""
+        n = len(cp16)
+        blen = bend - bstart
+        nb = len(blen)
+        # every dictionary word in the text: walk the trie from all positions at once, one level per length
+        codes = np.zeros(n + 1, dtype=np.int64)  # 0: a character in no word (and the end of the text)
+        codes[:n] = dag.code[cp16]
+        node = dag.level1[codes]
+        alive = np.flatnonzero(node)
+        cur = node[alive]
+        words = []  # per length: (start positions, log probabilities)
+        length = 1
+        while len(alive):
+            lp = dag.logp[cur]
+            known = ~np.isnan(lp)
+            words.append((alive[known], lp[known]))
+            found = dag.child(cur, codes[alive + length])
+            length += 1
+            hit = found > 0
+            alive, cur = alive[hit], found[hit]
+        # layout for the backward pass: row r holds the position r characters before each block's end, blocks
+        # ordered longest first, so that row r is one slice and its words' ends are slices of rows below
+        order = np.argsort(-blen, kind="stable")
+        rank = np.empty(nb, dtype=np.int64)
+        rank[order] = np.arange(nb)
+        rows = int(blen.max())
+        width = np.empty(rows + 1, dtype=np.int64)  # blocks reaching row r (row 0: every block's end)
+        width[0] = nb
+        width[1:] = nb - np.cumsum(np.bincount(blen, minlength=rows + 1))[:-1]
+        off = np.zeros(rows + 2, dtype=np.int64)
+        np.cumsum(width, out=off[1:])
+        at = np.zeros(n + 1, dtype=np.int64)  # position -> its cell
+        block = np.repeat(np.arange(nb), blen)
+        pos = np.flatnonzero(inblk[:n])
+        at[pos] = off[bend[block] - pos] + rank[block]
+        cells = int(off[-1])
+        lp1, lp2 = np.full(cells, np.nan), np.full(cells, np.nan)  # words of 1 and 2 characters: dense
+        for dense, (p, v) in zip((lp1, lp2), words):
+            dense[at[p]] = v
+        longer = []  # words of 3+ characters: sparse, sorted by cell, with each row's bounds
+        for length, (p, v) in enumerate(words[2:], start=3):
+            c = at[p]
+            o = np.argsort(c, kind="stable")
+            c, v = c[o], v[o]
+            longer.append((length, c, v, np.searchsorted(c, off).tolist()))
+        score = np.zeros(cells)  # row 0: jieba's route[N] = (0, 0)
+        step = np.ones(cells, dtype=np.int64)  # the chosen word's length
+        lone = self._logp_one
+        offs, widths = off.tolist(), width.tolist()
+        for r in range(1, rows + 1):
+            m, a, b1 = widths[r], offs[r], offs[r - 1]
+            best = lp1[a:a + m] + score[b1:b1 + m]  # NaN: the character is no word
+            end = np.ones(m, dtype=np.int64)
+            if r >= 2:
+                b2 = offs[r - 2]
+                sc = lp2[a:a + m] + score[b2:b2 + m]
+                take = (sc >= best) | (np.isnan(best) & ~np.isnan(sc))  # ties go to the longer word
+                np.copyto(best, sc, where=take)
+                end[take] = 2
+                for length, c, v, bounds in longer:
+                    if length > r:
+                        break
+                    lo, hi = bounds[r], bounds[r + 1]
+                    if lo == hi:
+                        continue
+                    i = c[lo:hi] - a
+                    sc = v[lo:hi] + score[offs[r - length] + i]
+                    was = best[i]
+                    take = (sc >= was) | np.isnan(was)
+                    i = i[take]
+                    best[i] = sc[take]
+                    end[i] = length
+            none = np.isnan(best)
+            if none.any():  # no word starts here: the character alone, frequency 1
+                best[none] = lone + score[b1:b1 + m][none]
+            score[a:a + m] = best
+            step[a:a + m] = end
+        # forward along the chosen words, all blocks at once
+        token = np.zeros(n + 1, dtype=np.int64)  # token length at each token start
+        i, r, e = rank, blen.copy(), bend
+        while len(i):
+            length = step[off[r] + i]
+            token[e - r] = length
+            r = r - length
+            keep = r > 0
+            i, r, e = i[keep], r[keep], e[keep]
+        boundary[inblk & (token == 0)] = False
+        # runs of single characters within a block: kept if one character or a known word, else jieba's HMM
+        starts = np.flatnonzero(token)
+        single = token[starts] == 1
+        first = np.zeros(n + 1, dtype=bool)
+        first[bstart] = True
+        joined = np.zeros(len(starts), dtype=bool)
+        joined[1:] = single[1:] & single[:-1] & ~first[starts[1:]]
+        head = single & ~joined
+        sizes = np.bincount((np.cumsum(head) - 1)[single], minlength=int(head.sum()))
+        many = sizes > 1
+        freq = self._tokenizer.FREQ
+        for a, size in zip(starts[head][many].tolist(), sizes[many].tolist()):
+            buf = text[a:a + size]
+            if freq.get(buf):
+                continue
+            boundary[a + 1:a + size] = False
+            for word in hmm_cut(buf):
+                boundary[a] = True
+                a += len(word)
+
+
+def _block_characters() -> np.ndarray:
+    """Which BMP code points ``jieba.re_han_default`` puts in a block (its class, written out)."""
+    table = np.zeros(0x10000, dtype=bool)
+    table[0x4E00:0x9FD6] = True
+    table[[ord(c) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._%-"]] = True
+    return table
+
+
+_BLOCK_CHAR = _block_characters()
+
+
+class _DagTables:
+    """jieba's prefix dictionary as arrays, for ``_JiebaAccurate._lcut_arrays``: a trie over the block characters
+    (its nodes are FREQ's keys that can occur in a block; a word with another character never matches there),
+    its first level by character code, deeper edges in an open-addressing hash table, and each node's log
+    probability (NaN for a mere prefix). Built in ~1 s; cached in ``paths.CACHE`` per dictionary content."""
+
+    SHIFT = 15  # bits of a character code in an edge key (parent node << SHIFT | code)
+    NODE_BITS = 20  # bits of the child node in a hash-table entry (edge key << NODE_BITS | child)
+    MULT = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+    VERSION = 1
+
+    def __init__(self, code: np.ndarray, level1: np.ndarray, table: np.ndarray, logp: np.ndarray):
+        self.code, self.level1, self.table, self.logp = code, level1, table, logp
+        self._bits = len(table).bit_length() - 1
+
+    @classmethod
+    def load(cls, freq: dict, total: int) -> "_DagTables":
+        """The tables of this dictionary, read from ``paths.CACHE`` if there (key: a hash of FREQ's content)."""
+        digest = hashlib.sha1(f"{cls.VERSION} {total}\n".encode())
+        digest.update("\n".join(freq).encode("utf-8", "surrogatepass"))
+        digest.update(np.fromiter(freq.values(), dtype=np.int64, count=len(freq)).tobytes())
+        cached = paths.CACHE / f"jieba-dag-{digest.hexdigest()[:16]}.npz"
+        names = ("code", "level1", "table", "logp")
+        try:
+            with np.load(cached) as data:
+                return cls(*(data[name] for name in names))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass
+        tables = cls.build(freq, total)
+        buffer = io.BytesIO()
+        np.savez(buffer, **{name: getattr(tables, name) for name in names})
+        _write_cache(cached, buffer.getvalue())
+        return tables
+
+    @classmethod
+    def build(cls, freq: dict, total: int) -> "_DagTables":
+        logtotal = log(total)
+        full = _RE_HAN.fullmatch
+        ids: dict[str, int] = {}  # node 0: the root
+        parents: list[int] = []
+        for w in sorted(filter(full, freq), key=len):
+            up = ids.get(w[:-1], -1) if len(w) > 1 else 0
+            if up >= 0:  # else unreachable, as for jieba, whose probe stops at the missing prefix
+                ids[w] = len(ids) + 1
+                parents.append(up)
+        keys = list(ids)
+        if len(keys) >= 1 << cls.NODE_BITS:
+            raise ValueError(f"dictionary too large for the array path: {len(keys)} prefixes")
+        parent = np.array(parents, dtype=np.int64)
+        last = np.fromiter((ord(w[-1]) for w in keys), dtype=np.int64, count=len(keys))
+        chars = np.unique(last)  # every block character in the dictionary ends some prefix
+        code = np.zeros(0x10000, dtype=np.int64)
+        code[chars] = np.arange(1, len(chars) + 1)  # < 2**SHIFT: the block class has 21,018 characters
+        node = np.arange(1, len(keys) + 1, dtype=np.int64)
+        root = parent == 0
+        level1 = np.zeros(len(chars) + 1, dtype=np.int64)
+        level1[code[last[root]]] = node[root]
+        inner = ~root
+        table = cls._hash_table(parent[inner] << cls.SHIFT | code[last[inner]], node[inner])
+        logp = np.array([np.nan] + [log(freq[w]) - logtotal if freq[w] else np.nan for w in keys])  # jieba's floats
+        return cls(code, level1, table, logp)
+
+    @classmethod
+    def _hash_table(cls, keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Linear-probing table of ``key << NODE_BITS | value`` (-1: empty), load ≤ 1/2, filled in array rounds."""
+        bits = max(int(2 * len(keys) - 1).bit_length(), 4)
+        mask = (1 << bits) - 1
+        table = np.full(1 << bits, -1, dtype=np.int64)
+        slot = (keys.astype(np.uint64) * cls.MULT >> np.uint64(64 - bits)).astype(np.int64)
+        entry = keys << cls.NODE_BITS | values
+        pending = np.arange(len(keys))
+        while len(pending):
+            s = slot[pending]
+            free = table[s] < 0
+            cells, first = np.unique(s[free], return_index=True)  # one key per free cell this round
+            won = pending[free][first]
+            table[cells] = entry[won]
+            placed = np.zeros(len(keys), dtype=bool)
+            placed[won] = True
+            pending = pending[~placed[pending]]
+            slot[pending] = (slot[pending] + 1) & mask
+        return table
+
+    def child(self, nodes: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """The child of each node by each character code (0: none)."""
+        keys = nodes << self.SHIFT | codes
+        mask, low = len(self.table) - 1, (1 << self.NODE_BITS) - 1
+        slot = (keys.astype(np.uint64) * self.MULT >> np.uint64(64 - self._bits)).astype(np.int64)
+        entry = self.table[slot]
+        out = np.where(entry >> self.NODE_BITS == keys, entry & low, 0)
+        pending = np.flatnonzero((out == 0) & (entry >= 0))
+        while len(pending):
+            slot[pending] = (slot[pending] + 1) & mask
+            entry = self.table[slot[pending]]
+            hit = entry >> self.NODE_BITS == keys[pending]
+            out[pending[hit]] = entry[hit] & low
+            pending = pending[~hit & (entry >= 0)]
         return out
 
 
