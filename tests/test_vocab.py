@@ -290,6 +290,17 @@ def test_kwic_regex_on_documents_and_no_match():
     assert V.kwic(documents, "家人").empty
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="家人a.*?+()[]\\ 。", max_size=12), min_size=1, max_size=8),
+       st.sampled_from(["家人", "a.", "*", "(家", "\\", "人。", ""]))
+def test_kwic_literal_is_the_regex_of_the_escaped_literal(texts, term):
+    """A literal goes through a vectorised pre-filter: same rows, order and offsets as matching every row."""
+    docs = pd.DataFrame({"doc": [f"d{i}" for i in range(len(texts))], "text": texts})
+    literal = V.kwic(docs, term, window=2)
+    escaped = V.kwic(docs, re.escape(term), window=2, regex=True)
+    pd.testing.assert_frame_equal(literal, escaped)
+
+
 @pytest.mark.skipif(not HAS_CLEAN, reason="needs helpers.clean")
 def test_kwic_raw_offsets_go_through_the_audit_trail():
     from helpers.clean import clean_corpus

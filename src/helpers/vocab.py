@@ -356,7 +356,11 @@ def kwic(table: pd.DataFrame, pattern: str, window: int = 10, *, regex: bool = F
     doc_text = dict(zip(docs["doc"], docs["text"])) if docs is not None else {}
     doc_raw = dict(zip(docs["doc"], docs["raw_start"])) if docs is not None and "raw_start" in docs else {}
     rows = []
-    for order, row in enumerate(table.itertuples(index=False)):
+    order_of = range(len(table))
+    if not regex and len(table):  # a literal: only the rows containing it, found in one vectorised pass
+        order_of = np.flatnonzero(table["text"].str.contains(pattern, regex=False).fillna(False).to_numpy(bool))
+        table = table.iloc[order_of]
+    for order, row in zip(order_of, table.itertuples(index=False)):
         base = 0 if is_docs else int(row.start)
         for m in rx.finditer(row.text):
             if m.end() == m.start():
