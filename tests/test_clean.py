@@ -609,6 +609,42 @@ def test_find_duplicates_matches_the_reference_loop(spec, threshold):
     assert clean.find_duplicates(texts, threshold) == _find_duplicates_reference(texts, threshold)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.sampled_from(["", " ", "。", "好", "还款"]),
+                          st.booleans()), min_size=0, max_size=14),
+       st.sampled_from([0.8, 0.5, 0.2]))
+def test_shingle_sets_are_forgotten_only_after_their_last_use(spec, threshold):
+    """With ``last_uses``, a corpus run holds texts and shingle sets only while pairs still need them: the links
+    are the same, and no text is asked for after its last use."""
+    texts = ["" if blank and cut == 0 else _BASES[base][cut:] + extra * (cut + 1) for base, cut, extra, blank in spec]
+    later, earlier = clean.duplicate_candidates(clean.minhash_signatures(texts), threshold)
+    last = clean.last_uses(len(texts), later, earlier)
+    now = [0]
+
+    def text_of(i):
+        assert last[i] >= now[0], f"text {i} asked for at pair {now[0]}, after its last use {last[i]}"
+        return texts[i]
+    similar = clean.shingle_similarity(text_of, threshold, last=last)
+
+    def tracked(i, j):
+        now[0] = i
+        return similar(i, j)
+    assert clean.link_duplicates(len(texts), later, earlier, tracked) == clean.find_duplicates(texts, threshold)
+
+
+def test_until_last_use_drops_entries_past_their_last_use():
+    kept = clean._UntilLastUse(np.array([3, 1, 5, -1]))
+    for i in range(3):
+        kept[i] = f"text {i}"
+    kept.forget_before(2)
+    assert sorted(kept) == [0, 2]
+    kept.forget_before(4)
+    assert sorted(kept) == [2]
+    kept[1] = "again"  # put back: dropped again at the next move
+    kept.forget_before(6)
+    assert not kept
+
+
 def test_find_duplicates_links_copies_to_the_first_text():
     texts = [_BASES[0], _BASES[1], _BASES[0] + "。", _BASES[0], "", "  ", _BASES[1] + "好"]
     assert clean.find_duplicates(texts) == [None, None, 0, 0, None, None, 1]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import heapq
 import json
 import os
 import re
@@ -781,10 +782,38 @@ def without_duplicates(table: pd.DataFrame, documents: pd.DataFrame | None) -> p
     return table[~table["doc"].isin(dup)].reset_index(drop=True)
 
 
-def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5):
+def last_uses(n: int, later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """For each of ``n`` texts, the last ``later`` of the candidate pairs it is in (-1: none): ``link_duplicates``
+    tries pairs in order of ``later``, so past that a text's shingles (and text) are never needed again."""
+    last = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last, np.asarray(later, dtype=np.int64), np.asarray(later, dtype=np.int64))
+    np.maximum.at(last, np.asarray(earlier, dtype=np.int64), np.asarray(later, dtype=np.int64))
+    return last
+
+
+class _UntilLastUse(dict):
+    """A dict by text index whose entries ``forget_before(i)`` drops once their last use (``last``) is past."""
+
+    def __init__(self, last: np.ndarray | None):
+        super().__init__()
+        self._last, self._expiry = last, []
+
+    def __setitem__(self, i: int, value) -> None:
+        if self._last is not None:
+            heapq.heappush(self._expiry, (int(self._last[i]), i))
+        super().__setitem__(i, value)
+
+    def forget_before(self, i: int) -> None:
+        while self._expiry and self._expiry[0][0] < i:
+            self.pop(heapq.heappop(self._expiry)[1], None)
+
+
+def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5, last: np.ndarray | None = None):
     """``similar(i, j)``: True when texts ``text_of(i)`` and ``text_of(j)`` have shingle Jaccard ≥ threshold
-    (identical texts without computing it); shingle sets are remembered."""
-    memo: dict[int, np.ndarray] = {}
+    (identical texts without computing it; a pair whose set sizes alone bound the Jaccard below the threshold
+    without intersecting them). Shingle sets are remembered; with ``last`` (``last_uses``) only until calls
+    move past a text's last use, so memory holds the texts still to be compared, not all of them."""
+    memo = _UntilLastUse(last)
 
     def shingles(i: int) -> np.ndarray:
         if i not in memo:
@@ -792,9 +821,14 @@ def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5):
         return memo[i]
 
     def similar(i: int, j: int) -> bool:
+        memo.forget_before(i)
         if text_of(i) == text_of(j):
             return True
-        return _shingle_jaccard(shingles(i), shingles(j)) >= threshold
+        x, y = shingles(i), shingles(j)
+        small, large = sorted((len(x), len(y)))
+        if small / large < threshold if large else False:  # Jaccard ≤ small / large (the same float division)
+            return False
+        return _shingle_jaccard(x, y) >= threshold
     return similar
 
 

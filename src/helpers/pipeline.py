@@ -623,14 +623,14 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
     """Mark near-duplicate documents across the whole run, as ``clean_corpus`` does in process: each
     document's ``duplicate_of`` is the first earlier document (in partition order) with shingle Jaccard ≥
     ``threshold``. Candidates come from the workers' MinHash signatures; only candidate documents' texts are
-    read (identical texts are told by their hash), so the parent's memory grows with the signatures (~0.5 kB
-    per document), not with the corpus's text. Rewrites the documents partitions whose column changes;
-    returns the number of duplicates."""
+    read (identical texts are told by their hash), and each is held only until its last comparison, so the
+    parent's memory grows with the signatures (~0.5 kB per document), not with the corpus's text. Rewrites
+    the documents partitions whose column changes; returns the number of duplicates."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .clean import duplicate_candidates, link_duplicates, shingle_similarity
+    from .clean import _UntilLastUse, duplicate_candidates, last_uses, link_duplicates, shingle_similarity
 
     out = Path(out)
     docs: list[str] = []
@@ -648,18 +648,27 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
             blocks.append(np.frombuffer(b"".join(rows), dtype=np.uint64).reshape(len(rows), -1))
     signatures = np.vstack(blocks) if blocks else np.zeros((0, 64), np.uint64)
     later, earlier = duplicate_candidates(signatures, threshold)
-    differ = [(i, j) for i, j in zip(later.tolist(), earlier.tolist()) if hashes[i] != hashes[j]]
-    needed = {i for pair in differ for i in pair}
-    texts: dict[int, str] = {}
+    # texts are compared only for candidates whose texts differ; each is read once, with its partition's other
+    # texts still to be compared, and forgotten after its last comparison (memory: the texts in play, not all)
+    differ = np.fromiter((hashes[i] != hashes[j] for i, j in zip(later.tolist(), earlier.tolist())), bool,
+                         count=len(later))
+    last = last_uses(len(docs), later[differ], earlier[differ])
+    texts = _UntilLastUse(last)
     position = {d: i for i, d in enumerate(docs)}
-    for p in sorted({owner[i] for i in needed}):
-        table = pq.read_table(out / "documents" / f"{present[p]}.parquet", columns=["doc", "text"])
-        for doc, text in zip(table.column("doc").to_pylist(), table.column("text").to_pylist()):
-            if position[doc] in needed:
-                texts[position[doc]] = text
-    jaccard_ok = shingle_similarity(texts.__getitem__, threshold)
+    now = [0]
+
+    def text_of(i: int) -> str:
+        if i not in texts:  # load the texts of this document's partition that comparisons still need
+            table = pq.read_table(out / "documents" / f"{present[owner[i]]}.parquet", columns=["doc", "text"])
+            for doc, text in zip(table.column("doc").to_pylist(), table.column("text").to_pylist()):
+                if last[position[doc]] >= now[0]:
+                    texts[position[doc]] = text
+        return texts[i]
+    jaccard_ok = shingle_similarity(text_of, threshold, last=last)
 
     def similar(i: int, j: int) -> bool:
+        now[0] = i
+        texts.forget_before(i)
         return hashes[i] == hashes[j] or jaccard_ok(i, j)
     linked = link_duplicates(len(docs), later, earlier, similar)
     duplicate_of = {docs[i]: (docs[j] if j is not None else None) for i, j in enumerate(linked)}
