@@ -3,6 +3,7 @@ the ``code`` command prints one record per sentence."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -295,6 +296,15 @@ def test_interrupted_run_is_refused_until_resumed(small_corpus, tmp_path, monkey
     monkeypatch.setattr(pipeline, "process_partition", real)
     resumed = run(small_corpus, out, progress=False, partition_bytes=1)
     assert resumed["skipped"] == 2 and len(load_run(out)["documents"]) == 3
+
+
+def test_progress_bar_shows_rate_eta_and_documents(small_corpus, tmp_path, capsys):
+    """The terminal bar: inputs done of all, their rate, the time left, and the documents they held."""
+    summary = run(small_corpus, tmp_path / "r", progress=True, partition_bytes=1)
+    err = capsys.readouterr().err
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    n = len(list(small_corpus.glob("*.txt")))
+    assert re.search(rf"\b{n}/{n} \[\d\d:\d\d<00:00, +[\d.]+file/s, {summary['documents']} documents\]", last), last
 
 
 def test_near_duplicates_are_linked_across_partitions_as_in_process(small_corpus, tmp_path):

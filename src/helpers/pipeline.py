@@ -520,6 +520,7 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
         summary["inputs"] += counts.get("docs_in", 0)
         for k in ("documents", "chars", "errors", "sentences", "mentions"):
             summary[k] += counts.get(k, 0)
+        bar.set_postfix_str(f"{summary['documents']:,} documents", refresh=False)  # inputs split into articles
         bar.update(counts.get("docs_in", 0))
 
     kwargs = dict(out=str(out), lexicons=str(lexicons), backend=backend, force=force,
