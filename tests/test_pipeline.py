@@ -241,6 +241,28 @@ def test_token_frames_stream_a_run_partition_by_partition(small_corpus, tmp_path
         next(token_frames(small_corpus))
 
 
+def test_study_tables_reads_only_the_tables_asked_for(small_corpus, tmp_path):
+    """A notebook names its tables: in process the same frames as the full call, on a run only those are read."""
+    wanted = ["documents", "sentences"]
+    full = study_tables(small_corpus, tokens=False)
+    part = study_tables(small_corpus, tables=wanted)
+    assert list(part) == wanted
+    for name in wanted:
+        pd.testing.assert_frame_equal(part[name], full[name])
+    out = tmp_path / "out"
+    run(small_corpus, out, progress=False)
+    for name in ("mentions", "flags", "tokens"):  # not Parquet any more: a read would fail
+        for path in (out / name).glob("part-*.parquet"):
+            path.write_bytes(b"not parquet")
+    with pytest.raises(Exception):
+        load_run(out, ["mentions"])
+    got = study_tables(out, tables=wanted, columns={"sentences": ["doc", "sent", "text"], "flags": ["doc"]})
+    assert list(got) == wanted and list(got["sentences"].columns) == ["doc", "sent", "text"]
+    assert len(got["documents"]) == len(full["documents"]) and len(got["sentences"]) == len(full["sentences"])
+    with pytest.raises(ValueError, match="unknown table.*'sentence'"):
+        study_tables(out, tables=["sentence"])
+
+
 def _copy_corpus(small_corpus, root):
     root.mkdir()
     for path in small_corpus.iterdir():

@@ -36,19 +36,25 @@ def study_tables(
     backend: str = "jieba",
     tokens: bool = True,
     columns: dict[str, list[str]] | None = None,
+    tables: Iterable[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run the whole chain in process on ``corpus`` with the data files in ``lexicons``.
 
     When ``corpus`` is the output folder of ``python -m helpers run`` (it holds ``_run.json``),
     the tables are read from its Parquet files instead, so notebooks run unchanged on a
-    corpus far larger than memory allows to process in a notebook. ``columns`` keeps only the
-    named columns of some tables (on a run folder only those are read: a large run's tokens
-    table is its biggest, and the vocabulary views need three of its five columns)."""
+    corpus far larger than memory allows to process in a notebook. ``tables`` names the tables
+    wanted (default: all, ``tokens`` only if ``tokens``); on a run folder only those are read, as
+    only the named ``columns`` of some tables (a large run's tokens table is its biggest, and the
+    vocabulary views need three of its five columns)."""
+    wanted = list(tables) if tables is not None else [t for t in TABLES if tokens or t != "tokens"]
+    unknown = sorted(set(wanted) - set(TABLES))
+    if unknown:
+        raise ValueError(f"unknown table(s) {unknown}: the study's tables are {list(TABLES)}")
     if is_run(corpus):
-        names = [t for t in TABLES if tokens or t != "tokens"]
-        tables = load_run(corpus, names, columns)
-        tables.setdefault("tokens", pd.DataFrame())
-        return tables
+        out = load_run(corpus, wanted, columns)
+        if tables is None:
+            out.setdefault("tokens", pd.DataFrame())
+        return out
     from .clean import clean_corpus
     from .corpus import load_corpus
     from .escalate import assign_stages
@@ -70,12 +76,14 @@ def study_tables(
         "edits": edits,
         "errors": errors,
         "sentences": sentences,
-        "tokens": tokenize(sentences, backend=backend) if tokens else pd.DataFrame(),
+        "tokens": tokenize(sentences, backend=backend) if "tokens" in wanted else pd.DataFrame(),
         "mentions": mentions,
         "flags": flags,
     }
+    if tables is not None:
+        out = {name: out[name] for name in wanted}
     for name, cols in (columns or {}).items():
-        if len(out[name].columns):
+        if name in out and len(out[name].columns):
             out[name] = out[name][cols]
     return out
 
