@@ -632,6 +632,23 @@ def test_shingle_sets_are_forgotten_only_after_their_last_use(spec, threshold):
     assert clean.link_duplicates(len(texts), later, earlier, tracked) == clean.find_duplicates(texts, threshold)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="催收还款电话家人逾期。 ", max_size=40), min_size=2, max_size=6),
+       st.sampled_from([0.8, 0.5, 0.2, 0.75]))
+def test_size_compatible_rules_out_only_pairs_below_the_threshold(texts, threshold):
+    """A pair dropped for its set sizes alone has a Jaccard below the threshold (as computed), and the sizes
+    are those of the shingle sets (``minhash_and_sizes``)."""
+    sets = [clean._shingle_hashes(t, 5) for t in texts]
+    signatures, sizes = clean.minhash_and_sizes(texts)
+    assert sizes.tolist() == [len(x) for x in sets]
+    assert np.array_equal(signatures, clean.minhash_signatures(texts))
+    later, earlier = (np.array(a) for a in zip(*[(i, j) for i in range(len(texts)) for j in range(i)]))
+    keep = clean.size_compatible(sizes, later, earlier, threshold)
+    for i, j, k in zip(later, earlier, keep):
+        if not k:
+            assert clean._shingle_jaccard(sets[i], sets[j]) < threshold
+
+
 def test_until_last_use_drops_entries_past_their_last_use():
     kept = clean._UntilLastUse(np.array([3, 1, 5, -1]))
     for i in range(3):

@@ -697,17 +697,25 @@ def minhash_signatures(texts: Sequence[str], k: int = 5, n_perm: int = 64) -> np
     """MinHash signatures of the texts' character ``k``-shingles: an ``(len(texts), n_perm)`` uint64 array
     (fixed seed, so a corpus run's workers and the in-process path agree; a text without shingles gets a row
     of the maximum value)."""
+    return minhash_and_sizes(texts, k, n_perm)[0]
+
+
+def minhash_and_sizes(texts: Sequence[str], k: int = 5, n_perm: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """``minhash_signatures`` and, from the same pass, each text's number of distinct shingles (what
+    ``size_compatible`` needs to rule pairs out before any shingle set is compared)."""
     rng = np.random.default_rng(20261130)
     mult = rng.integers(1, 2**63, n_perm, dtype=np.uint64) | np.uint64(1)
     add = rng.integers(0, 2**63, n_perm, dtype=np.uint64)
     out = np.full((len(texts), n_perm), _EMPTY_SIGNATURE, dtype=np.uint64)
+    sizes = np.zeros(len(texts), dtype=np.int64)
     with np.errstate(over="ignore"):
         for idx, text in enumerate(texts):
             sh = _shingle_hashes(text, k)
+            sizes[idx] = len(sh)
             for chunk in range(0, len(sh), 65536):
                 part = sh[chunk:chunk + 65536]
                 out[idx] = np.minimum(out[idx], (part[None, :] * mult[:, None] + add[:, None]).min(axis=1))
-    return out
+    return out, sizes
 
 
 def _band_rows(threshold: float) -> int:
@@ -721,7 +729,7 @@ def duplicate_candidates(signatures: np.ndarray, threshold: float = 0.8) -> tupl
     n, n_perm = signatures.shape
     rows = _band_rows(threshold)
     live = np.flatnonzero(~(signatures == _EMPTY_SIGNATURE).all(axis=1))
-    later, earlier = [], []
+    pairs = np.zeros(0, np.int64)  # later * n + earlier, sorted and distinct (merged band by band: bounded memory)
     for band in range(n_perm // rows):
         block = signatures[live, band * rows:(band + 1) * rows]
         # by bucket (the band's values), then corpus order
@@ -730,14 +738,14 @@ def duplicate_candidates(signatures: np.ndarray, threshold: float = 0.8) -> tupl
         first = np.flatnonzero(np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)]) if len(keys) else np.zeros(0, int)
         start = np.repeat(first, np.diff(np.r_[first, len(keys)]))
         rank = np.arange(len(keys)) - start
+        found = [pairs]
         for j in range(4):
             sel = rank > j
-            later.append(members[sel])
-            earlier.append(members[start[sel] + j])
-    if not later:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    keys = np.unique(np.concatenate(later).astype(np.int64) * n + np.concatenate(earlier))  # sorted, distinct
-    return keys // n, keys % n
+            found.append(members[sel].astype(np.int64) * n + members[start[sel] + j])
+        pairs = np.concatenate(found)
+        pairs.sort(kind="stable")  # a sorted run and the band's pairs: timsort merges them (np.unique hashes: slow)
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    return pairs // n, pairs % n
 
 
 def link_duplicates(n: int, later: np.ndarray, earlier: np.ndarray, similar) -> list[int | None]:
@@ -765,8 +773,20 @@ def find_duplicates(texts: Sequence[str], threshold: float = 0.8, k: int = 5, n_
     MinHash with LSH banding proposes candidate pairs in linear time; the exact shingle Jaccard decides.
     A corpus run does the same over the whole corpus (``helpers.pipeline``), with signatures from its workers.
     """
-    later, earlier = duplicate_candidates(minhash_signatures(texts, k, n_perm), threshold)
-    return link_duplicates(len(texts), later, earlier, shingle_similarity(texts.__getitem__, threshold, k))
+    signatures, sizes = minhash_and_sizes(texts, k, n_perm)
+    later, earlier = duplicate_candidates(signatures, threshold)
+    keep = size_compatible(sizes, later, earlier, threshold)
+    return link_duplicates(len(texts), later[keep], earlier[keep], shingle_similarity(texts.__getitem__, threshold, k))
+
+
+def size_compatible(sizes: np.ndarray, later: np.ndarray, earlier: np.ndarray, threshold: float) -> np.ndarray:
+    """Which candidate pairs can reach ``threshold`` by their shingle-set sizes alone (Jaccard ≤ smaller /
+    larger, and the Jaccard's own float division is no larger): dropping the others changes no link
+    (``link_duplicates`` would find them dissimilar) and spares their sets being built and compared."""
+    a, b = sizes[later], sizes[earlier]
+    small, large = np.minimum(a, b), np.maximum(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (large == 0) | (small / np.where(large == 0, 1, large) >= threshold)
 
 
 def without_duplicates(table: pd.DataFrame, documents: pd.DataFrame | None) -> pd.DataFrame:
@@ -810,9 +830,9 @@ class _UntilLastUse(dict):
 
 def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5, last: np.ndarray | None = None):
     """``similar(i, j)``: True when texts ``text_of(i)`` and ``text_of(j)`` have shingle Jaccard ≥ threshold
-    (identical texts without computing it; a pair whose set sizes alone bound the Jaccard below the threshold
-    without intersecting them). Shingle sets are remembered; with ``last`` (``last_uses``) only until calls
-    move past a text's last use, so memory holds the texts still to be compared, not all of them."""
+    (identical texts without computing it). Shingle sets are remembered; with ``last`` (``last_uses``) only
+    until calls move past a text's last use, so memory holds the texts still to be compared, not all of them.
+    Callers first drop the pairs ``size_compatible`` rules out."""
     memo = _UntilLastUse(last)
 
     def shingles(i: int) -> np.ndarray:
@@ -824,11 +844,7 @@ def shingle_similarity(text_of, threshold: float = 0.8, k: int = 5, last: np.nda
         memo.forget_before(i)
         if text_of(i) == text_of(j):
             return True
-        x, y = shingles(i), shingles(j)
-        small, large = sorted((len(x), len(y)))
-        if small / large < threshold if large else False:  # Jaccard ≤ small / large (the same float division)
-            return False
-        return _shingle_jaccard(x, y) >= threshold
+        return _shingle_jaccard(shingles(i), shingles(j)) >= threshold
     return similar
 
 

@@ -376,15 +376,16 @@ DUP_THRESHOLD = 0.8  # helpers.clean.clean_corpus's default: the run links dupli
 
 
 def _signature_table(documents: pd.DataFrame) -> pd.DataFrame:
-    from .clean import minhash_signatures
+    from .clean import minhash_and_sizes
 
     texts = documents["text"].tolist()
-    sig = minhash_signatures(texts)
+    sig, sizes = minhash_and_sizes(texts)
     return pd.DataFrame({"doc": documents["doc"].tolist(), "minhash": [row.tobytes() for row in sig],
-                         "text_hash": [_text_hash(t) for t in texts]}, columns=SIGNATURE_COLUMNS)
+                         "text_hash": [_text_hash(t) for t in texts], "n_shingles": sizes},
+                        columns=SIGNATURE_COLUMNS)
 
 
-SIGNATURE_COLUMNS = ["doc", "minhash", "text_hash"]
+SIGNATURE_COLUMNS = ["doc", "minhash", "text_hash", "n_shingles"]
 
 
 def _text_hash(text: str) -> bytes:
@@ -639,28 +640,37 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .clean import _UntilLastUse, duplicate_candidates, last_uses, link_duplicates, shingle_similarity
+    from .clean import (_UntilLastUse, duplicate_candidates, last_uses, link_duplicates, shingle_similarity,
+                        size_compatible)
 
     out = Path(out)
-    docs: list[str] = []
-    hashes: list[bytes] = []
-    owner: list[int] = []  # partition of each document
-    blocks = []
     present = [name for name in partitions if (out / SIGNATURES / f"{name}.parquet").exists()]
-    for p, name in enumerate(present):
-        table = pq.read_table(out / SIGNATURES / f"{name}.parquet")
+    files = [pq.ParquetFile(out / SIGNATURES / f"{name}.parquet") for name in present]
+    n = sum(f.metadata.num_rows for f in files)
+    docs: list[str] = []
+    owner = np.zeros(n, dtype=np.int64)  # partition of each document
+    hashes = np.zeros((n, 2), dtype=np.uint64)  # each text's 16-byte hash
+    sizes = np.zeros(n, dtype=np.int64)  # distinct shingles of each text
+    signatures = np.zeros((n, 64), dtype=np.uint64)  # filled in place: no second copy of the whole matrix
+    at = 0
+    for p, f in enumerate(files):
+        table = f.read()
+        rows = table.num_rows
         docs += table.column("doc").to_pylist()
-        hashes += table.column("text_hash").to_pylist()
-        owner += [p] * table.num_rows
-        rows = table.column("minhash").to_pylist()
+        owner[at:at + rows] = p
+        hashes[at:at + rows] = np.frombuffer(b"".join(table.column("text_hash").to_pylist()), np.uint64).reshape(rows, 2)
+        sizes[at:at + rows] = table.column("n_shingles").to_numpy()
         if rows:
-            blocks.append(np.frombuffer(b"".join(rows), dtype=np.uint64).reshape(len(rows), -1))
-    signatures = np.vstack(blocks) if blocks else np.zeros((0, 64), np.uint64)
+            signatures[at:at + rows] = np.frombuffer(b"".join(table.column("minhash").to_pylist()),
+                                                     dtype=np.uint64).reshape(rows, -1)
+        at += rows
     later, earlier = duplicate_candidates(signatures, threshold)
+    del signatures
+    differ = (hashes[later] != hashes[earlier]).any(axis=1)
+    keep = ~differ | size_compatible(sizes, later, earlier, threshold)
+    later, earlier, differ = later[keep], earlier[keep], differ[keep]
     # texts are compared only for candidates whose texts differ; each is read once, with its partition's other
     # texts still to be compared, and forgotten after its last comparison (memory: the texts in play, not all)
-    differ = np.fromiter((hashes[i] != hashes[j] for i, j in zip(later.tolist(), earlier.tolist())), bool,
-                         count=len(later))
     last = last_uses(len(docs), later[differ], earlier[differ])
     texts = _UntilLastUse(last)
     position = {d: i for i, d in enumerate(docs)}
@@ -675,10 +685,12 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
         return texts[i]
     jaccard_ok = shingle_similarity(text_of, threshold, last=last)
 
+    text_id = [hi << 64 | lo for hi, lo in hashes.tolist()]  # the hashes as Python ints: one comparison a call
+
     def similar(i: int, j: int) -> bool:
         now[0] = i
         texts.forget_before(i)
-        return hashes[i] == hashes[j] or jaccard_ok(i, j)
+        return text_id[i] == text_id[j] or jaccard_ok(i, j)
     linked = link_duplicates(len(docs), later, earlier, similar)
     duplicate_of = {docs[i]: (docs[j] if j is not None else None) for i, j in enumerate(linked)}
     for name in present:
