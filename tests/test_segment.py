@@ -361,6 +361,72 @@ def test_array_path_on_many_blocks_at_once(chunks):
     assert seg._accurate._lcut_arrays(text) == seg._engine.lcut(text, HMM=True)
 
 
+_NO_EMISSION = [chr(c) for c in range(0x4E00, 0x9FD6)
+                if not any(chr(c) in jieba.finalseg.emit_P[state] for state in "BMES")][::20]
+_SOME_EMISSION = [chr(c) for c in range(0x4E00, 0x9FD6)
+                  if 0 < sum(chr(c) in jieba.finalseg.emit_P[state] for state in "BMES") < 4][::5]
+RUN_CHAR = st.one_of(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FD5),  # any Han character of finalseg.re_han
+    st.sampled_from(_NO_EMISSION),  # MIN_FLOAT in every state: ties everywhere
+    st.sampled_from(_SOME_EMISSION),  # MIN_FLOAT in some states
+    st.sampled_from(list("催收员打德律风给借款人逾期天上门家人朋友曝光甄嬛传奇杭研")),
+    st.sampled_from(list("abcXYZ0159+#&._%-")),  # the rest of a block: finalseg.re_skip cuts it
+)
+HMM_RUNS = st.lists(st.text(RUN_CHAR, min_size=2, max_size=40), min_size=1, max_size=80)
+
+
+def _marked_runs(runs: list[str]) -> list[list[str]]:
+    """``_hmm_mark`` on the runs laid side by side in one text: each run's tokens by the marks."""
+    text = "，".join(runs)
+    size = np.array([len(r) for r in runs], dtype=np.int64)
+    a = np.cumsum(size + 1) - size - 1
+    cp16 = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    boundary = np.ones(len(text) + 1, dtype=bool)
+    S._hmm_mark(text, cp16, a, size, boundary)
+    out = []
+    for start, n in zip(a.tolist(), size.tolist()):
+        cuts = np.flatnonzero(boundary[start:start + n]).tolist() + [n]
+        out.append([text[start + i:start + j] for i, j in zip(cuts, cuts[1:])])
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(HMM_RUNS, st.sampled_from([1, 2, 5, S._HMM_SIDE_BY_SIDE]))
+def test_hmm_mark_cuts_every_run_as_hmm_cut(runs, side_by_side):
+    """All runs at once (Viterbi side by side, the longest alone past ``_HMM_SIDE_BY_SIDE``) as ``hmm_cut`` one by
+    one, with latin, digits and ``+#&._%-`` inside the runs and characters missing from the emission tables."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(S, "_HMM_SIDE_BY_SIDE", side_by_side)
+        assert _marked_runs(runs) == [S.hmm_cut(r) for r in runs]
+
+
+@settings(max_examples=100, deadline=None)
+@given(HMM_RUNS, st.randoms(use_true_random=False))
+def test_hmm_mark_honours_forced_splits(runs, rnd):
+    words = sorted({w for r in runs for w in S.hmm_cut(r) if len(w) > 1 and jieba.finalseg.re_han.fullmatch(w)})
+    forced = set(rnd.sample(words, rnd.randint(0, len(words))))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(jieba.finalseg, "Force_Split_Words", forced)
+        mp.setattr(S, "_HMM_SIDE_BY_SIDE", rnd.choice([1, 24]))
+        assert _marked_runs(runs) == [S.hmm_cut(r) for r in runs] == [list(jieba.finalseg.cut(r)) for r in runs]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.text(RUN_CHAR, min_size=1, max_size=30), st.integers(min_value=0, max_value=10**9),
+                          st.sampled_from(list("，。 \n、"))), min_size=20, max_size=150),
+       st.sampled_from([1, 24]), st.booleans())
+def test_array_path_hmm_on_many_unknown_runs(parts, side_by_side, force):
+    """The array path's HMM step against jieba on texts full of unknown runs, with and without forced splits."""
+    seg = S.get_segmenter("jieba")
+    words = _dictionary_words()
+    text = "".join(words[p % len(words)] if isinstance(p, int) else p for p in parts)
+    forced = {w for w in seg._engine.lcut(text, HMM=True)[::3] if len(w) > 1} if force else set()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(S, "_HMM_SIDE_BY_SIDE", side_by_side)
+        mp.setattr(jieba.finalseg, "Force_Split_Words", forced)
+        assert seg._accurate._lcut_arrays(text) == seg._engine.lcut(text, HMM=True)
+
+
 def test_dag_tables_are_cached_per_dictionary(tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "CACHE", tmp_path)
     seg = S.get_segmenter("jieba")

@@ -168,7 +168,8 @@ class _JiebaAccurate:
     programme runs for all blocks together, one array step per distance from the block end (same float
     additions in the same order, same tie-break: the longer word). Shorter texts, where the array set-up
     would cost more than it saves, go block by block through the same programme in Python
-    (``_cut_block``). Runs of unknown single characters go to ``hmm_cut`` (jieba's HMM, same maths).
+    (``_cut_block``). Runs of unknown single characters go to jieba's HMM (same maths): one by one through
+    ``hmm_cut`` on the Python path, all at once through ``_hmm_mark`` on the array path.
     Tests hold both paths token-identical to ``Tokenizer.lcut`` (seed corpus and random texts) and
     ``hmm_cut`` to ``finalseg.cut``.
     """
@@ -267,6 +268,7 @@ class _JiebaAccurate:
         n = len(text)
         if not n:
             return []
+        _emission_table()  # built before the big arrays: made among them, it kept glibc from returning their heap
         cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         cp16 = np.minimum(cps, 0xFFFF)  # block characters are all in the BMP; U+FFFF is none
         inblk = np.zeros(n + 2, dtype=bool)
@@ -383,15 +385,14 @@ class _JiebaAccurate:
         head = single & ~joined
         sizes = np.bincount((np.cumsum(head) - 1)[single], minlength=int(head.sum()))
         many = sizes > 1
-        freq = self._tokenizer.FREQ
-        for a, size in zip(starts[head][many].tolist(), sizes[many].tolist()):
-            buf = text[a:a + size]
-            if freq.get(buf):
-                continue
-            boundary[a + 1:a + size] = False
-            for word in hmm_cut(buf):
-                boundary[a] = True
-                a += len(word)
+        a, size = starts[head][many], sizes[many]
+        word = np.zeros(len(a), dtype=bool)  # the run is a dictionary word (jieba: ``FREQ.get(buf)``)
+        for length in np.unique(size[size <= len(words)]).tolist():
+            known = words[length - 1][0]  # where the words of this length start, ascending
+            if len(known):
+                runs = np.flatnonzero(size == length)
+                word[runs] = known[np.searchsorted(known, a[runs]).clip(max=len(known) - 1)] == a[runs]
+        _hmm_mark(text, cp16, a[~word], size[~word], boundary)
 
 
 def _block_characters() -> np.ndarray:
@@ -503,6 +504,143 @@ class _DagTables:
             out[pending[hit]] = entry[hit] & low
             pending = pending[~hit & (entry >= 0)]
         return out
+
+
+_HAN_LO, _HAN_HI = 0x4E00, 0x9FD6  # finalseg.re_han: [\u4E00-\u9FD5]
+_ALNUM = np.zeros(0x10000, dtype=bool)
+_ALNUM[[ord(c) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"]] = True
+_HMM_SIDE_BY_SIDE = 24
+"""Han segments longer than the 24th longest of a call go through ``_hmm_words`` one by one: an array step costs
+~40 µs whatever its width, the Python Viterbi ~1.5 µs a character, so a step pays from ~25 segments."""
+_emission_cache: list = []
+
+
+def _emission_table() -> np.ndarray:
+    """finalseg's emission log probabilities as a (B/M/E/S, Han character) array, ``MIN_FLOAT`` where
+    ``emit_P[state].get(c, MIN_FLOAT)`` misses; rebuilt when finalseg's table is another object."""
+    emit = finalseg.emit_P
+    if _emission_cache and _emission_cache[0][0] is emit:
+        return _emission_cache[0][1]
+    table = np.full((4, _HAN_HI - _HAN_LO), finalseg.MIN_FLOAT)
+    for row, state in enumerate("BMES"):
+        for c, p in emit[state].items():
+            if len(c) == 1 and _HAN_LO <= ord(c) < _HAN_HI:
+                table[row, ord(c) - _HAN_LO] = p
+    _emission_cache[:] = [(emit, table)]
+    return table
+
+
+def _hmm_mark(text: str, cp16: np.ndarray, a: np.ndarray, size: np.ndarray, boundary: np.ndarray) -> None:
+    """``hmm_cut`` on the runs [a, a + size) of ``text``, all at once: clears ``boundary`` inside them but where its
+    tokens start. As in ``hmm_cut``, a run is cut into Han segments (``finalseg.re_han``: jieba's Viterbi, side by
+    side in ``_viterbi_mark``) and the rest (``finalseg.re_skip.split``), then ``Force_Split_Words`` applies."""
+    if not len(a):
+        return
+    total = int(size.sum())
+    head = np.cumsum(size) - size  # each run's first index among the run characters
+    pos = np.repeat(a - head, size) + np.arange(total)
+    cp = cp16[pos]
+    han = (cp >= _HAN_LO) & (cp < _HAN_HI)
+    first = np.ones(total, dtype=bool)  # segment starts: Han and the rest alternate within a run
+    first[1:] = han[1:] != han[:-1]
+    first[head] = True
+    boundary[pos] = first
+    seg = np.flatnonzero(first)
+    seg_len = np.diff(np.append(seg, total))
+    seg_han = han[seg]
+    # the rest: letters and digits only are one token; else finalseg.re_skip.split, over all such segments at once
+    odd = np.bincount(np.cumsum(first)[~han & ~_ALNUM[cp]] - 1, minlength=len(seg)) > 0
+    if odd.any():
+        s, n = pos[seg[odd]], seg_len[odd]
+        count = int(n.sum())
+        chars = np.repeat(s - (np.cumsum(n) - n), n) + np.arange(count)  # their positions, segment after segment
+        at = np.arange(count) + np.repeat(np.arange(len(n)), n)  # index in the joined string: "\n" after each
+        where = np.full(count + len(n), -1, dtype=np.int64)  # joined index -> text position (-1: a separator)
+        where[at] = chars
+        joined_cp = np.full(count + len(n), 10, dtype=np.uint32)  # no match crosses a line break
+        joined_cp[at] = cp16[chars]
+        joined = joined_cp.tobytes().decode("utf-32-le")
+        pieces = finalseg.re_skip.split(joined)  # between matches, a match, ...: their ends are the cuts
+        ends = np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)))[:-1]
+        marks = where[ends]
+        boundary[marks[marks >= 0]] = True  # a match starts a token, and so does what follows it in the segment
+    many = seg_han & (seg_len > 1)  # a Han character alone is one token
+    if many.any():
+        _viterbi_mark(text, cp16, pos[seg[many]], seg_len[many], boundary)
+        force = finalseg.Force_Split_Words
+        if force:  # a word in the set is split into characters
+            s, n = pos[seg[many]], seg_len[many]
+            hp = np.repeat(s - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            w = np.flatnonzero(boundary[hp])
+            w_len = np.diff(np.append(w, len(hp)))
+            for p, k in zip(hp[w].tolist(), w_len.tolist()):
+                if k > 1 and text[p:p + k] in force:
+                    boundary[p:p + k] = True
+
+
+def _viterbi_mark(text: str, cp16: np.ndarray, start: np.ndarray, length: np.ndarray, boundary: np.ndarray) -> None:
+    """``_hmm_words`` on the Han segments [start, start + length) (2+ characters each), marking where its words
+    start in ``boundary``. Segments ordered longest first, one array step per position over the segments that reach
+    it: the same float sums in the same order and the same comparisons (``>`` or ``>=`` per state), then the back
+    pointers followed for all segments at once. The few longest segments go one by one (``_HMM_SIDE_BY_SIDE``)."""
+    order = np.argsort(-length, kind="stable")
+    start, length = start[order], length[order]
+    cap = int(length[_HMM_SIDE_BY_SIDE - 1]) if len(length) >= _HMM_SIDE_BY_SIDE else 0
+    alone = int(np.count_nonzero(length > cap))
+    for s, n in zip(start[:alone].tolist(), length[:alone].tolist()):
+        for word in _hmm_words(text[s:s + n]):
+            boundary[s] = True
+            s += len(word)
+    start, length = start[alone:], length[alone:]
+    nseg = len(start)
+    if not nseg:
+        return
+    steps = int(length[0])
+    width = np.zeros(steps + 1, dtype=np.int64)  # segments reaching position t (width[steps]: none)
+    width[:steps] = nseg - np.cumsum(np.bincount(length, minlength=steps + 1))[:steps]
+    off = np.zeros(steps + 1, dtype=np.int64)  # position t of the segment ranked r is cell off[t] + r
+    np.cumsum(width[:steps], out=off[1:])
+    cells = int(off[-1])
+    t_of = np.repeat(np.arange(steps), width[:steps])
+    pos = start[np.arange(cells) - off[t_of]] + t_of
+    emit = _emission_table()[:, cp16[pos] - _HAN_LO]
+    start_p, trans, low = finalseg.start_P, finalseg.trans_P, finalseg.MIN_FLOAT
+    # per state (rows B, M, E, S): the first and the second predecessor and their transition log probabilities
+    one, two = np.array([2, 1, 0, 3]), np.array([3, 0, 1, 2])  # B: E|S, M: M|B, E: B|M, S: S|E
+    t_one = np.array([[trans["E"].get("B", low)], [trans["M"].get("M", low)],
+                      [trans["B"].get("E", low)], [trans["S"].get("S", low)]])
+    t_two = np.array([[trans["S"].get("B", low)], [trans["B"].get("M", low)],
+                      [trans["M"].get("E", low)], [trans["E"].get("S", low)]])
+    v = np.array([[start_p["B"]], [start_p["M"]], [start_p["E"]], [start_p["S"]]]) + emit[:, :nseg]
+    took_one = np.zeros((4, cells), dtype=bool)  # the first predecessor won (ties: it does for M and S)
+    final = np.empty(nseg, dtype=np.int64)  # last state: E if v_e > v_s else S
+    widths, offs = width.tolist(), off.tolist()
+    for t in range(1, steps):
+        m, o = widths[t], offs[t]
+        if m < widths[t - 1]:  # segments that ended at t - 1
+            done = slice(m, widths[t - 1])
+            final[done] = np.where(v[2, done] > v[3, done], 2, 3)
+        e = emit[:, o:o + m]
+        x = v[one, :m] + t_one + e
+        y = v[two, :m] + t_two + e
+        k = took_one[:, o:o + m]
+        np.greater(x[0::2], y[0::2], out=k[0::2])
+        np.greater_equal(x[1::2], y[1::2], out=k[1::2])
+        v = np.where(k, x, y)
+    final[:widths[steps - 1]] = np.where(v[2] > v[3], 2, 3)
+    # backwards: the state at each position; a word starts where it is B or S
+    state = np.empty(nseg, dtype=np.int64)
+    begins = np.empty(cells, dtype=bool)
+    flat = took_one.ravel()
+    ranks = np.arange(nseg)
+    for t in range(steps - 1, -1, -1):
+        m, o = widths[t], offs[t]
+        state[widths[t + 1]:m] = final[widths[t + 1]:m]
+        s = state[:m]
+        begins[o:o + m] = (s == 0) | (s == 3)
+        if t:
+            state[:m] = np.where(flat[s * cells + o + ranks[:m]], one[s], two[s])
+    boundary[pos[begins]] = True  # a segment's first character already starts a token, whatever its state
 
 
 def _hmm_words(obs: str) -> list[str]:
