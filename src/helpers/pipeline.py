@@ -633,9 +633,10 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
     """Mark near-duplicate documents across the whole run, as ``clean_corpus`` does in process: each
     document's ``duplicate_of`` is the first earlier document (in partition order) with shingle Jaccard ≥
     ``threshold``. Candidates come from the workers' MinHash signatures; only candidate documents' texts are
-    read (identical texts are told by their hash), and each is held only until its last comparison, so the
-    parent's memory grows with the signatures (~0.5 kB per document), not with the corpus's text. Rewrites
-    the documents partitions whose column changes; returns the number of duplicates."""
+    read (identical texts are told by their hash; pairs whose shingle counts rule the threshold out are
+    dropped first), each only until its last comparison: the parent holds the signatures (~0.5 kB per
+    document) and the texts still to be compared, not the corpus's text. Rewrites the documents partitions
+    whose column changes; returns the number of duplicates."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
