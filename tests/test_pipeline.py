@@ -263,6 +263,21 @@ def test_study_tables_reads_only_the_tables_asked_for(small_corpus, tmp_path):
         study_tables(out, tables=["sentence"])
 
 
+def test_dask_engine_runs_on_an_existing_cluster(small_corpus, tmp_path):
+    """``--scheduler ADDRESS``: the partitions go to a cluster the run did not start, which is still up after it."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        before = cluster.scheduler.transition_counter
+        got = _run_tables(small_corpus, tmp_path / "remote", engine="dask", scheduler=cluster.scheduler_address)
+        assert cluster.scheduler.transition_counter > before  # its scheduler ran the partitions
+        with Client(cluster.scheduler_address) as client:  # the run closed its client, not the cluster
+            assert len(client.scheduler_info()["workers"]) == 1
+    one = _run_tables(small_corpus, tmp_path / "w1", workers=1)
+    for name in ("documents", "sentences", "mentions", "flags", "errors"):
+        pd.testing.assert_frame_equal(_sorted(one[name]), _sorted(got[name]), obj=name)
+
+
 def _copy_corpus(small_corpus, root):
     root.mkdir()
     for path in small_corpus.iterdir():
