@@ -530,6 +530,11 @@ def _emission_table() -> np.ndarray:
     return table
 
 
+def _span_positions(start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The text positions of the spans [start, start + length), span after span, in one array."""
+    return np.repeat(start - (np.cumsum(length) - length), length) + np.arange(int(length.sum()))
+
+
 def _hmm_mark(text: str, cp16: np.ndarray, a: np.ndarray, size: np.ndarray, boundary: np.ndarray) -> None:
     """``hmm_cut`` on the runs [a, a + size) of ``text``, all at once: clears ``boundary`` inside them but where its
     tokens start. As in ``hmm_cut``, a run is cut into Han segments (``finalseg.re_han``: jieba's Viterbi, side by
@@ -538,7 +543,7 @@ def _hmm_mark(text: str, cp16: np.ndarray, a: np.ndarray, size: np.ndarray, boun
         return
     total = int(size.sum())
     head = np.cumsum(size) - size  # each run's first index among the run characters
-    pos = np.repeat(a - head, size) + np.arange(total)
+    pos = _span_positions(a, size)
     cp = cp16[pos]
     han = (cp >= _HAN_LO) & (cp < _HAN_HI)
     first = np.ones(total, dtype=bool)  # segment starts: Han and the rest alternate within a run
@@ -553,7 +558,7 @@ def _hmm_mark(text: str, cp16: np.ndarray, a: np.ndarray, size: np.ndarray, boun
     if odd.any():
         s, n = pos[seg[odd]], seg_len[odd]
         count = int(n.sum())
-        chars = np.repeat(s - (np.cumsum(n) - n), n) + np.arange(count)  # their positions, segment after segment
+        chars = _span_positions(s, n)
         at = np.arange(count) + np.repeat(np.arange(len(n)), n)  # index in the joined string: "\n" after each
         where = np.full(count + len(n), -1, dtype=np.int64)  # joined index -> text position (-1: a separator)
         where[at] = chars
@@ -569,8 +574,7 @@ def _hmm_mark(text: str, cp16: np.ndarray, a: np.ndarray, size: np.ndarray, boun
         _viterbi_mark(text, cp16, pos[seg[many]], seg_len[many], boundary)
         force = finalseg.Force_Split_Words
         if force:  # a word in the set is split into characters
-            s, n = pos[seg[many]], seg_len[many]
-            hp = np.repeat(s - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            hp = _span_positions(pos[seg[many]], seg_len[many])
             w = np.flatnonzero(boundary[hp])
             w_len = np.diff(np.append(w, len(hp)))
             for p, k in zip(hp[w].tolist(), w_len.tolist()):
