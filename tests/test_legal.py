@@ -333,6 +333,8 @@ def test_red_line_stance_follows_the_modality_cues_of_the_codebook_in_use(tmp_pa
     data["modality"]["prohibition_strong"].append("嘘嘘")  # a made-up prohibition word
     custom = tmp_path / "codebook.yaml"
     custom.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    for name in ("actors.yaml", "genres.yaml"):  # the codebook's companions are read from its folder
+        (tmp_path / name).write_bytes((paths.LEXICONS / name).read_bytes())
     text = "嘘嘘联系客户单位领导告知其欠款情况。"
     sentences = pd.DataFrame({"doc": ["d"], "sent": [0], "start": [0], "end": [len(text)], "text": [text]})
     bundled = flag_red_lines(sentences)

@@ -145,16 +145,31 @@ def test_views_over_mentions():
     ("客户若无进展便联系其家人，给其施压。", False),        # the means is third-party contact (T07)
     ("可以用法律手段来施压。", False),                      # the means is the law (T04)
     ("加大拜访密度，给他无形的压力。", False),              # the means is visiting (T09)
-    ("他威胁说要找人打我。", False),                        # a threat of violence: red line only
+    ("他威胁说要找人打我。", True),                         # threats are T12 whatever the genre (rule 2)
     ("抓住客户的弱点，联系其家人施压。", True),            # weak points targeted: not generic
 ])
 def test_generic_pressure_counts_only_without_a_named_means(text, has_t12):
     assert ("T12" in {m["tactic"] for m in find_mentions(text, CODEBOOK)}) is has_t12
 
 
-def test_insults_violence_and_detention_have_no_tactic_id():
-    for text in ("禁止辱骂客户。", "催收员殴打了借款人。", "将客户扣留在公司。"):
+def test_violence_and_detention_have_no_tactic_id_but_abuse_is_t12():
+    for text in ("催收员殴打了借款人。", "将客户扣留在公司。"):
         assert find_mentions(text, CODEBOOK) == [], text
+    # decision rule 2: abusive language and threats are T12 in every genre
+    assert [(m["tactic"], m["modality"]) for m in find_mentions("禁止辱骂客户。", CODEBOOK)] == [("T12", "prohibited")]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("每日拨打电话不超过两次。", {("T08", "prohibited")}),                  # rule 10: a limit prohibits
+    ("催收员并未上门。", set()),                                          # conduct denied
+    ("其行为已构成寻衅滋事罪，催收人员多次辱骂被害人。", {("T12", "prohibited")}),  # rule 8
+    ("你已涉嫌恶意透支，将承担刑事责任。", {("T04", "prescribed")}),        # rule 8 exemption: a threat
+    ("我当时就保留了通话录音作为证据。", set()),                           # rule 1: the debtor's act
+    ("构成犯罪的，依法追究刑事责任。", set()),                              # rule 1: a law's sanction
+    ("您好，请问是王先生吗？现在方便接电话吗？", {("T05", "prescribed")}),   # rule 4: greeting
+])
+def test_decision_rules(text, expected):
+    assert {(m["tactic"], m["modality"]) for m in find_mentions(text, CODEBOOK)} == expected
 
 
 def test_veto_drops_a_tactic_in_sentences_about_something_else():

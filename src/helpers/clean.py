@@ -6,7 +6,8 @@ after, rule, start, end) with absolute offsets into the raw source text, so that
 to the raw file (``raw_offsets``). The steps, in order, each an edit ``kind``:
 
 normalise  \\r\\n and \\r → \\n; zero-width and control characters removed; full-width ASCII letters and
-           digits → half-width (Chinese punctuation kept); traditional → simplified (OpenCC t2s)
+           digits → half-width (Chinese punctuation kept); converter residue (pinyin with a tone mark in
+           parentheses after a hanzi: 處(chǔ)理) removed; traditional → simplified (OpenCC t2s)
 keyword    the page's injected site keyword (detected from repetition): ``{X}.`` fragments, bare X at a line end
 marker     article markers ``<title>X篇N`` and nested ``篇N:<title>``: they split the page into articles
 chrome     page furniture from ``chrome.tsv`` (question title, ads, copyright, credits, navigation)
@@ -191,6 +192,36 @@ def normalise_ops(text: str) -> list[Op]:
                 repl = ""
             ops.append((m.start(), m.end(), repl, "normalise", rule))
     return ops
+
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+PINYIN_RESIDUE = re.compile(
+    rf"(?<=[\u3400-\u9fff])[（(]\s*(?=[a-zü{_TONED}]*[{_TONED}])[a-zü{_TONED}]{{1,8}}\s*[)）]", re.I)
+"""Converter residue: pinyin with a tone mark in parentheses right after a hanzi (處(chǔ)理)."""
+
+
+def pinyin_residue_ops(text: str) -> list[Op]:
+    """Remove converter residue (處(chǔ)理 → 處理), one op per run: the cue words it splits match again."""
+    return [(m.start(), m.end(), "", "normalise", "pinyin_residue") for m in PINYIN_RESIDUE.finditer(text)]
+
+
+def apply_ops(text: str, ops: list[Op]) -> str:
+    """``text`` with non-overlapping ``ops`` applied (a plain string; no audit trail)."""
+    out, pos = [], 0
+    for start, end, repl, *_ in sorted(ops, key=lambda o: (o[0], o[1])):
+        out.append(text[pos:start])
+        out.append(repl)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def normalise_text(text: str) -> str:
+    """A string normalised as cleaning normalises documents (line ends, widths, converter residue, t2s),
+    so a quote taken from the raw text can be found in the clean text."""
+    for step in (normalise_ops, pinyin_residue_ops, t2s_ops):
+        text = apply_ops(text, step(text))
+    return text
 
 
 @lru_cache(maxsize=1)
@@ -910,6 +941,7 @@ def clean_text(
     spinner = spinner or load_spinner()
     trail = _Trail(raw)
     trail.apply(normalise_ops(trail.text))
+    trail.apply(pinyin_residue_ops(trail.text))
     trail.apply(t2s_ops(trail.text))
 
     keyword = detect_keyword(trail.text)

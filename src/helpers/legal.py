@@ -20,7 +20,11 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .tactics import LiteralScreen, built_once
+from .actor import COLLECTOR, Actors, actor_of, actor_spans, load_actors
+from .modality import default_cues, modality_of
+from .codebook import Codebook, load_codebook
+from .tactics import (LiteralScreen, built_once, code_sentences, codebook_actors, codebook_cues, codebook_genres,
+                      sentence_contexts, sentence_genres)
 
 RULE_IDS: tuple[str, ...] = tuple(f"R{i:02d}" for i in range(1, 14))
 STANCES: tuple[str, ...] = ("crossed_prescribed", "crossed_reported", "acknowledged")
@@ -37,9 +41,6 @@ TIERS: tuple[str, ...] = ("criminal", "administrative", "regulatory", "civil", "
 """Severity tiers, most severe first (legal.md §1.9)."""
 VERIFICATION_ORDER: tuple[str, ...] = ("V", "S", "P", "U")
 _MODALITY_STANCE = {"prescribed": "crossed_prescribed", "reported": "crossed_reported", "prohibited": "acknowledged"}
-_SENTENCE_END = re.compile(r"[。；;！？!?]")
-_CLAUSE_END = re.compile(r"[，,。；;！？!?：:]")
-_MENTION_REACH = 20  # characters between a hit and the tactic mention that lends it its modality
 
 
 class RulesError(ValueError):
@@ -201,19 +202,8 @@ class Indicators:
     cues: dict[str, tuple[Cue, ...]]
     names: dict[str, re.Pattern | None]
     acknowledge: dict[str, re.Pattern | None]
-    legal_frame_rules: frozenset[str]
     tactics: dict[str, tuple[str, ...]]
-    neg: re.Pattern
-    neg_weak: re.Pattern
-    negation_window: int
-    negation_after: re.Pattern
-    scope_end: re.Pattern
-    legal_frame: re.Pattern
-    warn_frame: re.Pattern
     assess_frame: re.Pattern
-    case_report: re.Pattern
-    prescriptive: re.Pattern
-    reporting: re.Pattern
     modifiers: dict[str, tuple[tuple[str, re.Pattern], ...]]
     full_text_read: list[str] = field(default_factory=list)
     top_tier: dict[str, str] = field(default_factory=dict)
@@ -244,7 +234,7 @@ def _load_indicators_cached(path: str) -> Indicators:
     rules = spec["rules"]
     if set(rules) != set(RULE_IDS):
         raise RulesError(f"{path}: indicator rules must be exactly R01-R13")
-    cues, names, acks, legal_rules, examples, counters = {}, {}, {}, set(), [], []
+    cues, names, acks, examples, counters = {}, {}, {}, [], []
     for rid in RULE_IDS:
         cfg = rules[rid] or {}
         out = []
@@ -259,26 +249,14 @@ def _load_indicators_cached(path: str) -> Indicators:
         cues[rid] = tuple(out)
         names[rid] = _compile(cfg["names"], vocab, f"{rid}.names") if cfg.get("names") else None
         acks[rid] = _compile(cfg["acknowledge"], vocab, f"{rid}.acknowledge") if cfg.get("acknowledge") else None
-        if cfg.get("legal_frame", True):
-            legal_rules.add(rid)
         examples += [dict(e) for e in cfg.get("examples") or []]
         counters += [dict(e) for e in cfg.get("counter_examples") or []]
     mods = {name: tuple((label, _compile(p, vocab, f"modifiers.{name}.{label}")) for label, p in labels.items())
             for name, labels in (spec.get("modifiers") or {}).items()}
     return Indicators(
-        cues=cues, names=names, acknowledge=acks, legal_frame_rules=frozenset(legal_rules),
+        cues=cues, names=names, acknowledge=acks,
         tactics={r: tuple(t) for r, t in (st.get("tactics") or {}).items()},
-        neg=_compile(vocab["NEG"], vocab, "vocab.NEG"),
-        neg_weak=_compile(vocab["NEG_WEAK"], vocab, "vocab.NEG_WEAK"),
-        negation_window=int(st["negation_window"]),
-        negation_after=_compile(st["negation_after"], vocab, "stance.negation_after"),
-        scope_end=_compile(r"[，,：:]\s*" + st["scope_end"], vocab, "stance.scope_end"),
-        legal_frame=_compile(st["legal_frame"], vocab, "stance.legal_frame"),
-        warn_frame=_compile(st["warn_frame"], vocab, "stance.warn_frame"),
         assess_frame=_compile(st.get("assess_frame") or "(?!)", vocab, "stance.assess_frame"),
-        case_report=_compile(st["case_report"], vocab, "stance.case_report"),
-        prescriptive=_compile(st["prescriptive"], vocab, "stance.prescriptive"),
-        reporting=_compile(st["reporting"], vocab, "stance.reporting"),
         modifiers=mods,
         full_text_read=list((spec.get("verification") or {}).get("full_text_read") or []),
         top_tier={str(k): str(v) for k, v in (spec.get("top_tier") or {}).items()},
@@ -338,86 +316,55 @@ def _vetoed(cue: Cue, text: str, s: int, e: int) -> bool:
     return any(p.search(window) for p in cue.unless)
 
 
-def _negated(ind: Indicators, text: str, s: int, e: int) -> bool:
-    """A prohibition governs the span: before it in scope, inside it, or clause-final after it.
-
-    Strong prohibitions (禁止, 不得) reach across commas up to a scope end; weak ones (不要,
-    不能, 避免) only within their own clause.
-    """
-    if ind.neg.search(text[s:e]) or ind.neg_weak.search(text[s:e]):
-        return True
-    for pattern, boundary in ((ind.neg, _SENTENCE_END), (ind.neg_weak, _CLAUSE_END)):
-        for m in pattern.finditer(text, 0, s):
-            gap = text[m.end():s]
-            if len(gap) <= ind.negation_window and not boundary.search(gap) and not ind.scope_end.search(gap):
-                return True
-    return bool(ind.negation_after.search(text[e:]))
-
-
-def _clause(text: str, s: int, e: int) -> str:
-    left = max((m.end() for m in _CLAUSE_END.finditer(text, 0, s)), default=0)
-    right = _CLAUSE_END.search(text, e)
-    return text[left: right.start() if right else len(text)]
-
-
-def _mention_stance(mentions: list[tuple[int, int, str, str]], s: int, e: int, tactics: tuple[str, ...]):
-    """Modality of the tactic mention nearest the hit (overlap first, mapped tactics on ties)."""
+def _resting_mention(mentions: list[tuple[int, int, str, str]], s: int, e: int, tactics: tuple[str, ...]):
+    """The tactic mention a hit rests on: one overlapping it (the rule's own tactics first), else None."""
     best = None
     for ms, me, tactic, modality in mentions:
-        gap = max(0, max(s, ms) - min(e, me))
-        if gap > _MENTION_REACH or modality not in _MODALITY_STANCE:
+        if ms >= e or s >= me or modality not in _MODALITY_STANCE:
             continue
-        key = (gap, tactic not in tactics, ms)
+        key = (tactic not in tactics, ms)
         if best is None or key < best[0]:
             best = (key, tactic, modality)
-    return None if best is None else (best[1], best[2], best[0][0])
+    return None if best is None else (best[1], best[2])
 
 
 def _stance(ind: Indicators, rule: str, text: str, s: int, e: int, naming: bool,
             mentions: list[tuple[int, int, str, str]], modality=None) -> tuple[str | None, str]:
-    """(stance, basis) of one hit; stance None when a mere naming carries no stance.
+    """(stance, basis) of one hit; stance None when the hit is no conduct (an assessment, a mere naming).
 
-    Order: the rule-specific frames (prohibition, assessment of a possibility — no stance,
-    case report, legal citation, warning); then a tactic mention overlapping the hit; then the study's modality scope rules at the
-    hit's own span (``modality(s, e)``, helpers.modality); then the nearest mention; then
-    this module's directive / reporting cues.
+    One stance engine (helpers.modality): a hit that rests on a tactic mention takes that mention's
+    modality, so the tactics and legal notebooks never disagree; any other hit is judged by the same
+    modality rules at its own span (``modality(s, e)``). A hit that is only the object of an assessment
+    (了解…家人是否可以代偿) is no conduct. A naming of the offence (侮辱, 非法拘禁) is an acknowledgement
+    when prohibited and a reported crossing when reported; named in an instruction it is no flag.
     """
-    if _negated(ind, text, s, e):
-        return "acknowledged", "negation"
     if not naming and ind.assess_frame.search(text, 0, e):
-        return None, "assessment"  # 了解…是否可以家人代偿: weighing a possibility, not conduct
-    if ind.case_report.search(text):
-        return "crossed_reported", "case_report"
-    if (naming or rule in ind.legal_frame_rules) and ind.legal_frame.search(text):
-        return "acknowledged", "legal_frame"
-    if ind.warn_frame.search(text if naming else _clause(text, s, e)):
-        return "acknowledged", "warn_frame"
-    if naming:
-        return None, ""
-    found = _mention_stance(mentions, s, e, ind.tactics.get(rule, ()))
-    if found and found[2] == 0:
-        return _MODALITY_STANCE[found[1]], f"mention:{found[0]}:{found[1]}"
-    judged = modality(s, e) if modality is not None else None
-    if judged in _MODALITY_STANCE:
-        return _MODALITY_STANCE[judged], f"modality:{judged}"
+        return None, "assessment"
+    found = None if naming else _resting_mention(mentions, s, e, ind.tactics.get(rule, ()))
     if found:
         return _MODALITY_STANCE[found[1]], f"mention:{found[0]}:{found[1]}"
-    if ind.reporting.search(text):
-        return "crossed_reported", "fallback:reporting"
-    if ind.prescriptive.search(text):
-        return "crossed_prescribed", "fallback:directive"
-    return "crossed_reported", "fallback:default"
+    # at the hit's end: a prohibition inside the hit (信息禁止予以公布) governs it; the rule's tactics carry
+    # the exemptions of the stance rules (a fake legal consequence is a threat, not a declaration)
+    judged = modality(max(s, e - 1), e, ind.tactics.get(rule, ()))
+    if naming and judged == "prescribed":
+        return None, ""
+    return _MODALITY_STANCE[judged], f"modality:{judged}"
 
 
 def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = None,
-                  indicators: Indicators | None = None, modality=None) -> list[dict]:
+                  indicators: Indicators | None = None, modality=None, actors: Actors | None = None) -> list[dict]:
     """Every red-line hit in one sentence: rule, stance, cue, matched text, local span, basis.
 
     ``mentions`` are (start, end, tactic, modality) with offsets local to ``text``;
-    ``modality(start, end)`` optionally judges the modality of any span of ``text``.
+    ``modality(start, end)`` judges the modality of any span of ``text`` (default: the study's modality
+    rules without context). Hits on the acts of the debtor, an authority or a law (``actors``) are no
+    crossing or acknowledgement by the collector's text and are dropped.
     """
     ind = indicators or load_indicators()
     mentions = mentions or []
+    if modality is None:
+        def modality(s: int, e: int, tactics: tuple[str, ...] = ()) -> str:
+            return modality_of(text, (s, e), tactic=_exempt_tactic(tactics, None))
     hits: list[dict] = []
     screen, entries = _screen(ind)
     # Only the cues and patterns that can match this sentence at all, in rule order (cues, names, acknowledge).
@@ -444,6 +391,8 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
                              "match": m.group(0), "s": m.start(), "e": m.end(), "basis": "limit_statement"})
     if not hits:
         return hits
+    spans = actor_spans(text, actors or load_actors())
+    hits = [h for h in hits if actor_of((h["s"], h["e"]), spans) == COLLECTOR]
     # A crossing not backed by a tactic mention yields to an explicit acknowledgement of the
     # same rule in the same sentence (骂人是一种负面情绪，一旦有人开骂…: one warning, not both).
     acknowledged = {h["rule"] for h in hits if h["stance"] == "acknowledged"}
@@ -470,31 +419,29 @@ def _screen(ind: Indicators):
     return built_once(ind, build)
 
 
-def _span_modality(sentences: pd.DataFrame, codebook=None):
-    """Per-sentence span judges from the study's modality rules (helpers.modality with the
-    heading / register contexts of helpers.tactics), or None when those stages are absent."""
-    try:
-        from .modality import default_cues, modality_of
-        from .tactics import sentence_contexts
-    except ImportError:  # upstream stage not installed: this module's own cues decide
-        return None
-    if codebook is not None:  # the modality cues of the codebook in use (a researcher's own lexicons)
-        from .tactics import _compiled
+def _exempt_tactic(tactics: tuple[str, ...], cues) -> str | None:
+    """The first of a rule's tactics that the stance rules exempt from declarations of unlawfulness, else the first."""
+    exempt = (cues or default_cues()).unlawful_exempt
+    return next((t for t in tactics if t in exempt), tactics[0] if tactics else None)
 
-        cues = _compiled(codebook)[1]
-    else:
-        cues = default_cues()
+
+def _span_modality(sentences: pd.DataFrame, codebook: Codebook, genres: dict | None):
+    """Per-sentence span judges: the study's one stance engine (helpers.modality) with the heading, genre
+    and register contexts helpers.tactics gives the same sentences."""
+    cues = codebook_cues(codebook)
     frame = sentences.reset_index(drop=True)
-    contexts = sentence_contexts(frame, cues)
+    genre_book = codebook_genres(codebook)
+    contexts = sentence_contexts(frame, cues, genres if genres is not None else sentence_genres(frame, genre_book),
+                                 genre_book)
 
     def judge_for(idx: int, text: str):
         context = contexts[idx]
 
-        def judge(s: int, e: int) -> str:
+        def judge(s: int, e: int, tactics: tuple[str, ...] = ()) -> str:
             ctx = context
             if context.get("heading_end") is not None and s < context["heading_end"]:
-                ctx = {**context, "heading_prohibits": False}
-            return modality_of(text, (s, e), ctx, cues)
+                ctx = {**context, "heading_prohibits": False, "heading_permits": False}
+            return modality_of(text, (s, e), ctx, cues, _exempt_tactic(tactics, cues))
         return judge
     return judge_for
 
@@ -505,17 +452,21 @@ def _label(patterns: tuple[tuple[str, re.Pattern], ...], text: str) -> str | Non
 
 def flag_red_lines(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
                    rules: pd.DataFrame | None = None, indicators: Indicators | str | Path | None = None,
-                   use_modality: bool = True, codebook=None) -> pd.DataFrame:
+                   use_modality: bool = True, codebook: Codebook | None = None,
+                   genres: dict | None = None) -> pd.DataFrame:
     """Red-line flags: one row per sentence, rule and stance (crossed_prescribed / crossed_reported / acknowledged).
 
     ``sentences`` needs ``doc, sent, text`` (and ``start``, the clean offset of the sentence,
-    to align ``mentions``' clean offsets). Stance comes from a prohibition, legal, warning or
-    case-report frame around the hit, else from an overlapping tactic mention's modality,
-    else from helpers.modality's scope rules at the hit (``use_modality``), else from the
-    nearest mention, else from directive / reporting cues (the modality cues of ``codebook``, default the bundled
-    one, so a researcher's edited codebook governs red lines as it governs tactics). Modifiers: ``debt_type`` and ``actor`` from the
-    sentence, else its document; ``channel`` and ``repetition`` from the sentence only.
+    to align ``mentions``' clean offsets). One stance engine: a hit resting on a tactic mention takes the
+    mention's modality; any other hit is judged by the same modality rules (helpers.modality, with the
+    heading, genre and register contexts of ``codebook``, default the bundled one) at its own span, or
+    without context when not ``use_modality``. ``genres`` maps documents to genres (default: the genre
+    cues). Hits on the acts of the debtor, an authority or a law are dropped (codebook §6 rule 1).
+    Modifiers: ``debt_type`` and ``actor`` from the sentence, else its document; ``channel`` and
+    ``repetition`` from the sentence only.
     """
+    codebook = codebook or load_codebook()
+    actors = codebook_actors(codebook)
     if indicators is None and rules is not None:
         indicators = rules.attrs.get("indicators")  # the yaml beside the rule table it was loaded from
     ind = indicators if isinstance(indicators, Indicators) else load_indicators(indicators)
@@ -534,14 +485,14 @@ def flag_red_lines(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None
     doc_text = sentences.groupby("doc", sort=False)["text"].agg(lambda t: "\n".join(map(str, t)))
     doc_mod = {name: {d: _label(mods.get(name, ()), t) for d, t in doc_text.items()} for name in ("debt_type", "actor")}
     doc_order = {d: i for i, d in enumerate(dict.fromkeys(sentences.doc))}
-    judges = _span_modality(sentences, codebook) if use_modality else None
+    judges = _span_modality(sentences, codebook, genres) if use_modality else None
     rows = []
     triples = sentences[["doc", "sent", "text"]].itertuples(index=False, name=None)
     for idx, ((doc, sent, text), start) in enumerate(zip(triples, starts)):
         text = str(text)
         start = int(start) if pd.notna(start) else 0
         local = [(s - start, e - start, t, m) for s, e, t, m in by_sent.get((doc, sent), [])]
-        hits = sentence_hits(text, local, ind, judges(idx, text) if judges else None)
+        hits = sentence_hits(text, local, ind, judges(idx, text) if judges else None, actors)
         if not hits:
             continue
         sent_mod = {name: _label(mods.get(name, ()), text) for name in ("debt_type", "actor", "channel")}
@@ -575,9 +526,10 @@ def _empty_flags() -> pd.DataFrame:
 
 
 def flag_text(text: str, indicators: Indicators | None = None, use_modality: bool = True) -> pd.DataFrame:
-    """Flags for one loose sentence (no tactic mentions): handy for examples and quick checks."""
-    return flag_red_lines(pd.DataFrame({"doc": ["text"], "sent": [0], "start": [0], "text": [text]}),
-                          None, None, indicators, use_modality)
+    """Flags for one loose sentence, its tactic mentions coded first as in a run: handy for examples and checks."""
+    sentences = pd.DataFrame({"doc": ["text"], "sent": [0], "start": [0], "end": [len(text)], "text": [text]})
+    mentions = code_sentences(sentences) if use_modality else None
+    return flag_red_lines(sentences, mentions, None, indicators, use_modality)
 
 
 # ---------------------------------------------------------------------------------------

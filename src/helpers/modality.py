@@ -10,16 +10,28 @@ Decision order for a mention at ``span`` in a sentence (first rule that fires wi
    不得 …) before it, across commas/colons until a clause that opens with a scope-ending
    cue (但, 可以, 应 …); a *weak* cue (不要, 不能, 避免, 别 …) before it in the same
    clause; or a *post* cue closing the mention's clause (骂人行为要坚决杜绝).
-2. prohibited — the sentence sits under a prohibiting heading (``context``) and the
-   mention's own clause carries no directive of its own.
-3. reported — news/court/complaint narration anywhere in the sentence (据报道, 被告人,
-   打我电话, 我行 …, or past-tense narration with a third-person actor).
-4. prescribed — a directive or recommendation (应, 要, 可以, 必须, 赶紧, 最有效 …) anywhere in the
-   sentence: a sentence that instructs instructs about all it names (老赖榜单有限，赶紧把这个发给他).
-5. the context's default: ``prescribed`` in instructional documents (manuals state
-   instructions as bare imperatives and list items: 前三天每日电话催要), ``reported``
-   in documents whose register is narrative (set by ``tactics.document_register``).
-   Without context the default is ``prescribed``.
+2. prohibited — a limit on the tactic in the mention's clause (每日拨打不超过两次, 只在早八点到
+   晚九点之间联系): the excess is prohibited, never pressure (decision rule 10).
+3. prohibited — the sentence sits under a prohibiting heading (``context``) and the
+   mention's own clause carries no directive of its own; prescribed under a permitting
+   heading (合法的催收方式包括：) (rule 9).
+4. prohibited — the sentence declares conduct unlawful (构成违法, 涉嫌…罪, 侵犯…权; rule 8),
+   except for a tactic in ``unlawful_exempt`` (the legal threat) when the sentence addresses the
+   debtor (你涉嫌恶意透支 is the collector's threat, not a prohibition).
+5. reported — news/court/complaint narration anywhere in the sentence (据报道, 被告人,
+   打我电话, 我行 …, or past-tense narration with a third-person actor), or a document whose
+   genre narrates (complaints, news, court texts: conduct said to have happened is reported
+   whatever the verb; rule 7; ``context["narrative"]``).
+6. prescribed — a directive or recommendation (应, 要, 可以, 必须, 赶紧, 最有效 …) anywhere in the
+   sentence: a sentence that instructs instructs about all it names (老赖榜单有限，赶紧把这个发给他);
+   duties laid on collectors (应当告知) are prescribed (rule 11).
+7. the context's default: set by the document's genre (helpers.genre), else ``prescribed`` in
+   instructional documents (manuals state instructions as bare imperatives and list items:
+   前三天每日电话催要), ``reported`` in documents whose register is narrative (set by
+   ``tactics.document_register``). Without context the default is ``prescribed``.
+
+A mention that a negation denies (催收员并未上门) names no conduct: ``is_negated`` tells the coder to
+leave it out.
 """
 from __future__ import annotations
 
@@ -55,6 +67,12 @@ class ModalityCues:
     narration: re.Pattern | None
     directive: re.Pattern
     narrating: tuple[re.Pattern, ...] = ()  # the single cues of reporting, victim and narration (for screening)
+    permitting: re.Pattern | None = None     # list headings that permit (合法的催收方式包括：) — rule 9
+    unlawful: re.Pattern | None = None       # declarations that conduct is unlawful (构成违法) — rule 8
+    unlawful_exempt: frozenset[str] = frozenset()  # tactics a declaration addressed to the debtor threatens with
+    addressee: re.Pattern | None = None      # the debtor addressed (你, 您, 贵方)
+    limit: re.Pattern | None = None          # limits on a tactic (每日不超过两次) — rule 10
+    negation: re.Pattern | None = None       # conduct denied (并未, 从未) just before a mention
 
     @classmethod
     def from_lists(cls, lists: Mapping[str, list[str]]) -> "ModalityCues":
@@ -71,6 +89,12 @@ class ModalityCues:
             directive=_alternation(lists["directive"]),
             narrating=tuple(re.compile(p) for key in ("reporting", "reporting_victim", "reporting_narration")
                             for p in lists.get(key, [])),
+            permitting=_alternation(lists.get("permitting_heading", [])),
+            unlawful=_alternation(lists.get("unlawful", [])),
+            unlawful_exempt=frozenset(lists.get("unlawful_exempt", [])),
+            addressee=_alternation(lists.get("addressee", [])),
+            limit=_alternation(lists.get("limit", [])),
+            negation=_alternation(lists.get("negation", []), anchor=""),
         )
 
 
@@ -180,41 +204,85 @@ def _has_directive(text: str, lo: int, hi: int, cues: ModalityCues) -> bool:
     return m is not None and m.start() < hi
 
 
-def _context(context: str | Mapping | None, cues: ModalityCues) -> tuple[bool, str]:
+def heading_permits(heading: str | None, cues: ModalityCues | None = None) -> bool:
+    """True when a heading text (e.g. 合法的催收方式包括：) announces permitted conduct (rule 9)."""
+    cues = cues or default_cues()
+    return bool(heading) and cues.permitting is not None and bool(cues.permitting.search(heading))
+
+
+def limits(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -> bool:
+    """True when the mention's clause limits the tactic (每日拨打不超过两次; rule 10)."""
+    cues = cues or default_cues()
+    if cues.limit is None:
+        return False
+    lo, hi = clause_bounds(text, span[0])
+    return bool(cues.limit.search(text, lo, max(hi, span[1])))
+
+
+def declares_unlawful(text: str, cues: ModalityCues | None = None, tactic: str | None = None) -> bool:
+    """True when the sentence declares the conduct it names unlawful (rule 8)."""
+    cues = cues or default_cues()
+    if cues.unlawful is None or not cues.unlawful.search(text):
+        return False
+    return not (tactic in cues.unlawful_exempt and cues.addressee is not None and cues.addressee.search(text))
+
+
+def is_negated(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -> bool:
+    """True when a negation cue ends right before the mention, in its clause (催收员并未上门)."""
+    cues = cues or default_cues()
+    if cues.negation is None:
+        return False
+    lo, _ = clause_bounds(text, span[0])
+    head = text[max(lo, span[0] - 8): span[0]]
+    return any(m.end() >= len(head) - 4 for m in cues.negation.finditer(head))
+
+
+def _context(context: str | Mapping | None, cues: ModalityCues) -> tuple[bool, bool, bool, str]:
+    """(under a prohibiting heading, under a permitting heading, narrative genre, default)."""
     if context is None:
-        return False, "prescribed"
+        return False, False, False, "prescribed"
     if isinstance(context, str):
-        return heading_prohibits(context, cues), "prescribed"
+        return heading_prohibits(context, cues), heading_permits(context, cues), False, "prescribed"
     prohibits = context.get("heading_prohibits")
     if prohibits is None:
         prohibits = heading_prohibits(context.get("heading"), cues)
+    permits = context.get("heading_permits")
+    if permits is None:
+        permits = not prohibits and heading_permits(context.get("heading"), cues)
     default = context.get("default") or "prescribed"
     if default not in MODALITIES:
         raise ValueError(f"context default must be one of {MODALITIES}, got {default!r}")
-    return bool(prohibits), default
+    return bool(prohibits), bool(permits), bool(context.get("narrative")), default
 
 
 def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mapping | None = None,
-                cues: ModalityCues | None = None) -> str:
+                cues: ModalityCues | None = None, tactic: str | None = None) -> str:
     """Modality of the mention at ``span`` (sentence-relative offsets) in ``sentence_text``.
 
     ``context``: None, the governing heading's text, or a mapping with ``heading``,
-    ``heading_prohibits`` (bool, overrides the heading check), ``default`` and optionally ``reported``
-    (``is_reported`` of this sentence, when the caller has it already).
+    ``heading_prohibits`` / ``heading_permits`` (bool, override the heading checks), ``default``,
+    ``narrative`` (the document's genre narrates) and optionally ``reported`` (``is_reported`` of this
+    sentence, when the caller has it already). ``tactic`` names the mention's tactic (rule 8's exemption).
     """
     cues = cues or default_cues()
     start, end = int(span[0]), int(span[1])
     if not 0 <= start <= end <= len(sentence_text):
         raise ValueError(f"span {span} outside sentence of length {len(sentence_text)}")
-    under_prohibition, default = _context(context, cues)
+    under_prohibition, under_permission, narrative, default = _context(context, cues)
     if prohibition_scopes(sentence_text, (start, end), cues):
+        return "prohibited"
+    if limits(sentence_text, (start, end), cues):
         return "prohibited"
     clause_start, clause_end = clause_bounds(sentence_text, start)
     own_directive = _has_directive(sentence_text, clause_start, max(clause_end, end), cues)
     if under_prohibition and not own_directive:
         return "prohibited"
+    if under_permission:
+        return "prescribed"
+    if declares_unlawful(sentence_text, cues, tactic):
+        return "prohibited"
     reported = context.get("reported") if isinstance(context, Mapping) else None
-    if reported if reported is not None else is_reported(sentence_text, cues):
+    if narrative or (reported if reported is not None else is_reported(sentence_text, cues)):
         return "reported"
     if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
         return "prescribed"

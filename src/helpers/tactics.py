@@ -34,11 +34,14 @@ import ahocorasick
 import numpy as np
 import pandas as pd
 
+from .actor import COLLECTOR, Actors, actor_of, actor_spans, load_actors
 from .codebook import Codebook, load_codebook
-from .modality import ModalityCues, heading_prohibits, is_reported, modality_of
+from .genre import Genres, genre_of_text, load_genres
+from .modality import ModalityCues, heading_permits, heading_prohibits, is_negated, is_reported, modality_of
 from .segment import document_rows
 
-MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "cue", "start", "end", "raw_start", "raw_end", "weight"]
+MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "actor", "cue", "start", "end", "raw_start", "raw_end",
+                   "weight"]
 _KIND_RANK = {"literal": 0, "regex": 1, "near": 2, "generic": 3}
 _ASCII = re.compile(r"[A-Za-z0-9]")
 ITEM_MARKER = re.compile(
@@ -352,11 +355,45 @@ def find_mentions(text: str, codebook: Codebook | None = None, context=None) -> 
     """Mentions in one sentence: tactic, modality, cue, sentence-relative start/end (for tests and the CLI)."""
     codebook = codebook or load_codebook()
     matcher, cues = _compiled(codebook)
+    spans = actor_spans(text, codebook_actors(codebook))
     return [
-        {"tactic": h.tactic, "modality": modality_of(text, (h.start, h.end), context, cues), "cue": h.cue,
+        {"tactic": h.tactic, "modality": modality_of(text, (h.start, h.end), context, cues, h.tactic), "cue": h.cue,
          "start": h.start, "end": h.end}
         for h in resolve_overlaps(matcher.hits(text))
+        if not is_negated(text, (h.start, h.end), cues) and actor_of((h.start, h.end), spans) == COLLECTOR
     ]
+
+
+def codebook_actors(codebook: Codebook) -> Actors:
+    """The actors.yaml beside the codebook (the bundled one for a codebook without a path)."""
+    if "actors" not in codebook._cache:
+        folder = codebook.path.parent if codebook.path is not None else None
+        codebook._cache["actors"] = load_actors(folder / "actors.yaml" if folder else None)
+    return codebook._cache["actors"]
+
+
+def codebook_genres(codebook: Codebook) -> Genres:
+    """The genres.yaml beside the codebook (the bundled one for a codebook without a path)."""
+    if "genres" not in codebook._cache:
+        folder = codebook.path.parent if codebook.path is not None else None
+        codebook._cache["genres"] = load_genres(folder / "genres.yaml" if folder else None)
+    return codebook._cache["genres"]
+
+
+def sentence_genres(sentences: pd.DataFrame, genres: Genres) -> dict:
+    """Genre per document of a sentence table, from the cues over its sentences (or its ``genre`` column)."""
+    if sentences.empty:
+        return {}
+    if "genre" in sentences.columns:
+        given = sentences.groupby("doc", sort=False)["genre"].first()
+        return {d: (g if isinstance(g, str) and g else "unknown") for d, g in given.items()}
+    texts = sentences.groupby("doc", sort=False)["text"].agg(lambda t: "\n".join(map(str, t)))
+    return {d: genre_of_text(t, genres) for d, t in texts.items()}
+
+
+def codebook_cues(codebook: Codebook) -> ModalityCues:
+    """The compiled modality (stance) cues of a codebook, built once."""
+    return _compiled(codebook)[1]
 
 
 def _compiled(codebook: Codebook) -> tuple[Matcher, ModalityCues]:
@@ -402,7 +439,8 @@ def _item_prohibits(body: str, cues: ModalityCues) -> bool:
     return bool(cues.strong.match(head) or cues.weak.match(head))
 
 
-def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]:
+def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict | None = None,
+                      genre_book: Genres | None = None) -> list[dict]:
     """Per sentence (in frame order) the heading that governs it, the document's default and whether the
     sentence narrates (``reported``, as ``modality.is_reported``).
 
@@ -417,10 +455,11 @@ def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]
     """
     has_para = "para" in sentences.columns
     key = (cues, tuple(sentences["doc"].tolist()), tuple(sentences["sent"].tolist()),
-           tuple(sentences["text"].tolist()), tuple(sentences["para"].tolist()) if has_para else None)
+           tuple(sentences["text"].tolist()), tuple(sentences["para"].tolist()) if has_para else None,
+           tuple(sorted((genres or {}).items(), key=str)), id(genre_book))
     if _LAST_CONTEXTS[0] == key:
         return _LAST_CONTEXTS[1]
-    out = _sentence_contexts(sentences, cues)
+    out = _sentence_contexts(sentences, cues, genres or {}, genre_book or load_genres())
     _LAST_CONTEXTS[:] = [key, out]
     return out
 
@@ -428,7 +467,7 @@ def sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]
 _LAST_CONTEXTS: list = [None, None]
 
 
-def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict]:
+def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict, genre_book: Genres) -> list[dict]:
     order = sentences.reset_index(drop=True)
     has_para = "para" in order.columns
     paras = order["para"].tolist() if has_para else [None] * len(order)
@@ -439,6 +478,7 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict
     out: list[dict] = [{} for _ in range(len(order))]
     for rows in document_rows(order):
         list_heading: str | None = None
+        list_permits = False
         list_since = max_num = 0
         item_heading: str | None = None
         prev_para = None
@@ -457,18 +497,25 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues) -> list[dict
                     max_num = int(num)
                 item_heading = text[marker.end():][:12] if _item_prohibits(text[marker.end():], cues) else None
             heading = _heading_part(text)
-            context = {"heading": None, "heading_prohibits": False, "default": register.get(doc, "prescribed"),
-                       "reported": narrating[idx]}
+            genre = genres.get(doc)
+            default = genre_book.default_modality(genre) or register.get(doc, "prescribed")
+            context = {"heading": None, "heading_prohibits": False, "heading_permits": False, "default": default,
+                       "reported": narrating[idx], "narrative": genre_book.narrative(genre), "genre": genre}
             if heading is not None:
                 item_heading = None
                 if heading_prohibits(heading, cues):
-                    list_heading, list_since, max_num = heading, n, 0
+                    list_heading, list_since, max_num, list_permits = heading, n, 0, False
                     context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
+                elif heading_permits(heading, cues):
+                    list_heading, list_since, max_num, list_permits = heading, n, 0, True
+                    context.update(heading=heading, heading_end=len(heading))
                 else:
                     list_heading = None
             else:
                 governing = item_heading or list_heading
-                context.update(heading=governing, heading_prohibits=governing is not None)
+                permits = item_heading is None and list_heading is not None and list_permits
+                context.update(heading=governing, heading_prohibits=governing is not None and not permits,
+                               heading_permits=permits)
             out[idx] = context
             prev_para = para
     return out
@@ -498,25 +545,43 @@ def _raw_positions(sentences: pd.DataFrame, rows: list[dict], documents, edits) 
 
 
 def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
-                   documents: pd.DataFrame | None = None, edits: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Code every sentence: one row per tactic mention with modality, clean and raw offsets, weight."""
+                   documents: pd.DataFrame | None = None, edits: pd.DataFrame | None = None,
+                   genres: dict | None = None, all_actors: bool = False) -> pd.DataFrame:
+    """Code every sentence: one row per tactic mention with modality, actor, clean and raw offsets, weight.
+
+    ``genres`` maps documents to genres (helpers.genre; default: ``documents.genre`` when present, else the
+    genre cues over the sentences). Mentions a negation denies are left out; so are acts of the debtor, an
+    authority or a law (codebook §6 rule 1) unless ``all_actors`` (the command line shows them)."""
     codebook = codebook or load_codebook()
     matcher, cues = _compiled(codebook)
     weights = codebook.weights
     sentences = sentences.reset_index(drop=True)
-    contexts = sentence_contexts(sentences, cues)
+    genre_book = codebook_genres(codebook)
+    if genres is None and documents is not None and "genre" in documents.columns:
+        genres = dict(zip(documents["doc"], documents["genre"]))
+    if genres is None:
+        genres = sentence_genres(sentences, genre_book)
+    contexts = sentence_contexts(sentences, cues, genres, genre_book)
+    actors = codebook_actors(codebook)
     rows: list[dict] = []
     has_raw = {"raw_start", "raw_end"} <= set(sentences.columns)
     for idx, row in enumerate(sentences.itertuples(index=False)):
         text = str(row.text)
         context = contexts[idx]
-        for h in resolve_overlaps(matcher.hits(text)):
+        hits = resolve_overlaps(matcher.hits(text))
+        spans = actor_spans(text, actors) if hits else []
+        for h in hits:
+            if is_negated(text, (h.start, h.end), cues):
+                continue
+            actor = actor_of((h.start, h.end), spans)
+            if actor != COLLECTOR and not all_actors:
+                continue
             ctx = context
             if context.get("heading_end") is not None and h.start < context["heading_end"]:
-                ctx = {**context, "heading_prohibits": False}  # the heading itself is coded by its own cues
+                ctx = {**context, "heading_prohibits": False, "heading_permits": False}  # coded by its own cues
             rows.append({
                 "doc": row.doc, "sent": int(row.sent), "tactic": h.tactic,
-                "modality": modality_of(text, (h.start, h.end), ctx, cues), "cue": h.cue,
+                "modality": modality_of(text, (h.start, h.end), ctx, cues, h.tactic), "actor": actor, "cue": h.cue,
                 "start": int(row.start) + h.start, "end": int(row.start) + h.end,
                 "weight": int(weights[h.tactic]),
                 "_sent_raw_start": getattr(row, "raw_start") if has_raw else None,
@@ -533,7 +598,7 @@ def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
     out = out.drop(columns="_d").reset_index(drop=True)
     out = out.astype({"sent": "int64", "start": "int64", "end": "int64", "weight": "int64",
                       "raw_start": "Int64", "raw_end": "Int64"})
-    for col in ("doc", "tactic", "modality", "cue"):
+    for col in ("doc", "tactic", "modality", "actor", "cue"):
         out[col] = out[col].astype(object)
     return out
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .clean import normalise_text
+
 MODALITIES = ("prescribed", "prohibited", "reported")
 TACTIC_ID = re.compile(r"^T\d\d$")
 RULE_ID = re.compile(r"^R\d\d$")
@@ -73,11 +75,14 @@ def locate(gold: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for row in gold.itertuples(index=False):
         found = (None, -1, -1)
-        needle = str(row.text).strip()
-        for doc in order:
-            pos = texts[doc].find(needle)
-            if pos >= 0:
-                found = (doc, pos, pos + len(needle))
+        raw = str(row.text).strip()
+        for needle in dict.fromkeys((raw, normalise_text(raw))):  # a quote of the raw (e.g. traditional) text
+            for doc in order:
+                pos = texts[doc].find(needle)
+                if pos >= 0:
+                    found = (doc, pos, pos + len(needle))
+                    break
+            if found[0] is not None:
                 break
         rows.append(found)
     located = gold.copy()

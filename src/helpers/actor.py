@@ -1,0 +1,127 @@
+"""Whose conduct a cue names: the collector's, or the debtor's, an authority's or a law's (codebook §6,
+rule 1). Only the collector's conduct is a tactic or a red-line crossing.
+
+The patterns are data (``corpus/lexicons/actors.yaml``); this module finds, per sentence, the spans they
+claim, clause by clause, so 催收员骂我，我报警了 keeps the abuse and drops the debtor's call to the police.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import paths
+
+COLLECTOR = "collector"
+CLAUSE_BREAK = re.compile(r"[，,。；;！？!?\n]")
+
+
+class ActorsError(ValueError):
+    """actors.yaml is malformed."""
+
+
+@dataclass(frozen=True)
+class ActorRule:
+    """One non-collector actor: its patterns and the clause patterns that void them."""
+
+    actor: str
+    patterns: tuple[re.Pattern, ...]
+    unless_before: re.Pattern | None
+    unless: re.Pattern | None
+    subject: re.Pattern | None
+
+
+@dataclass(frozen=True)
+class Actors:
+    """Compiled actors.yaml."""
+
+    rules: tuple[ActorRule, ...]
+    examples: tuple[dict, ...] = ()
+    counter_examples: tuple[dict, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The actor ids, collector first."""
+        return (COLLECTOR,) + tuple(r.actor for r in self.rules)
+
+
+def _compile(path: str, where: str, pattern: str) -> re.Pattern:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ActorsError(f"{path}: {where}: bad regex {pattern!r}: {exc}") from None
+
+
+def _alternation(path: str, where: str, patterns) -> re.Pattern | None:
+    patterns = [str(p) for p in patterns or []]
+    return _compile(path, where, "|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+@lru_cache(maxsize=8)
+def _load_cached(resolved: str, mtime_ns: int, size: int) -> Actors:
+    spec = paths.read_yaml(resolved) or {}
+    actors = spec.get("actors")
+    if not isinstance(actors, dict) or not actors:
+        raise ActorsError(f"{resolved}: actors: must be a mapping of actor name to {{patterns, unless_before}}")
+    rules = []
+    for name, entry in actors.items():
+        if name == COLLECTOR or not isinstance(entry, dict) or not entry.get("patterns"):
+            raise ActorsError(f"{resolved}: actors.{name}: needs a non-empty `patterns` list (and is not {COLLECTOR!r})")
+        rules.append(ActorRule(
+            actor=str(name),
+            patterns=tuple(_compile(resolved, f"actors.{name}.patterns", p) for p in entry["patterns"]),
+            unless_before=_alternation(resolved, f"actors.{name}.unless_before", entry.get("unless_before")),
+            unless=_alternation(resolved, f"actors.{name}.unless", entry.get("unless")),
+            subject=_alternation(resolved, f"actors.{name}.subject", entry.get("subject")),
+        ))
+    return Actors(rules=tuple(rules), examples=tuple(spec.get("examples") or ()),
+                  counter_examples=tuple(spec.get("counter_examples") or ()))
+
+
+def load_actors(path: str | Path | None = None) -> Actors:
+    """Read and validate actors.yaml (default: the bundled lexicons)."""
+    path = Path(path) if path else paths.LEXICONS / "actors.yaml"
+    if not path.exists():
+        raise ActorsError(f"{path}: no such actors file")
+    return _load_cached(*paths.file_version(path))
+
+
+def _last(pattern: re.Pattern | None, text: str, end: int) -> int:
+    """Start of the last match of ``pattern`` in text[:end], -1 when none."""
+    if pattern is None:
+        return -1
+    return max((m.start() for m in pattern.finditer(text, 0, end)), default=-1)
+
+
+def _voided(rule: ActorRule, text: str, start: int) -> bool:
+    """A collector subject (``unless_before``) is the nearest subject before the act in the sentence."""
+    collector = _last(rule.unless_before, text, start)
+    return collector >= 0 and collector > _last(rule.subject, text, start)
+
+
+def actor_spans(text: str, actors: Actors | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, actor) of every non-collector act in one sentence, clause by clause."""
+    actors = actors or load_actors()
+    out: list[tuple[int, int, str]] = []
+    bounds = [0] + [m.end() for m in CLAUSE_BREAK.finditer(text)] + [len(text) + 1]
+    for lo, hi in zip(bounds, bounds[1:]):
+        clause = text[lo:hi]
+        for rule in actors.rules:
+            if rule.unless is not None and rule.unless.search(text):
+                continue
+            for pattern in rule.patterns:
+                for m in pattern.finditer(clause):
+                    if _voided(rule, text, lo + m.start()):
+                        continue
+                    out.append((lo + m.start(), lo + m.end(), rule.actor))
+    return sorted(out)
+
+
+def actor_of(span: tuple[int, int], spans: list[tuple[int, int, str]]) -> str:
+    """The actor of a cue at ``span``: the first non-collector act it overlaps, else the collector."""
+    s, e = span
+    for a, b, actor in spans:
+        if a < e and s < b:
+            return actor
+    return COLLECTOR
