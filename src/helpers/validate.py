@@ -347,3 +347,43 @@ def key_measures(results: dict[str, Agreement]) -> pd.DataFrame:
         columns[name] = col
     return pd.DataFrame(columns).rename_axis("measure")
 
+
+
+def alpha_by_field(first: pd.DataFrame, second: pd.DataFrame, tactics: list[str], rules: list[str]) -> pd.DataFrame:
+    """Krippendorff's alpha (nominal) between two hand codings per field: tactic presence (item × tactic),
+    stance (item × tactic both coders found), stage (item), red lines crossed and acknowledged (item × rule).
+
+    ``tactics`` and ``rules`` are the ids of the codebook and the rule table in use (data, not constants)."""
+    import krippendorff
+
+    a, b = first.set_index("item"), second.set_index("item")
+    items = [i for i in a.index if i in b.index]
+    codes_a = {i: dict((t, m) for t, m in parse_codes(a.at[i, "tactics"])) for i in items}
+    codes_b = {i: dict((t, m) for t, m in parse_codes(b.at[i, "tactics"])) for i in items}
+    pairs: dict[str, tuple[list, list]] = {"tactic presence": ([], []), "stance (tactics both found)": ([], []),
+                                           "stage": ([], []), "red lines crossed": ([], []),
+                                           "red lines acknowledged": ([], [])}
+    for i in items:
+        for t in tactics:
+            pairs["tactic presence"][0].append(int(t in codes_a[i]))
+            pairs["tactic presence"][1].append(int(t in codes_b[i]))
+            if t in codes_a[i] and t in codes_b[i]:
+                pairs["stance (tactics both found)"][0].append(MODALITIES.index(codes_a[i][t]))
+                pairs["stance (tactics both found)"][1].append(MODALITIES.index(codes_b[i][t]))
+        stages = [str(x.at[i, "stage"]).strip() or "none" for x in (a, b)]
+        pairs["stage"][0].append(stages[0])
+        pairs["stage"][1].append(stages[1])
+        for field, name in (("crossed", "red lines crossed"), ("acknowledged", "red lines acknowledged")):
+            ra, rb = parse_rules(a.at[i, field]), parse_rules(b.at[i, field])
+            for r in rules:
+                pairs[name][0].append(int(r in ra))
+                pairs[name][1].append(int(r in rb))
+    rows = []
+    for name, (x, y) in pairs.items():
+        labels = sorted(set(map(str, x)) | set(map(str, y)))
+        coded = np.array([[labels.index(str(v)) for v in x], [labels.index(str(v)) for v in y]], dtype=float)
+        alpha = krippendorff.alpha(reliability_data=coded, level_of_measurement="nominal") \
+            if len(x) and len(labels) > 1 else float("nan")
+        rows.append({"field": name, "units": len(x), "agreement": float(np.mean(np.array(x) == np.array(y)))
+                     if len(x) else float("nan"), "alpha": float(alpha)})
+    return pd.DataFrame(rows)
