@@ -367,8 +367,8 @@ def vocabulary_table(stages: Stages | str | Path | None = None) -> pd.DataFrame:
     for c in st.cues:
         rows.setdefault((c.vocabulary, c.stage), []).append(c.cue)
     lo = 1 - 10**9
-    for stage, upper in st.day_bounds + ((STAGES[-1], None),):
-        if stage == STAGES[0]:
+    for stage, upper in st.day_bounds + ((st.open_stage, None),):
+        if stage == st.ids[0]:
             text = f"≤ {upper} days (before/at due date)"
         elif upper is None:
             text = f"≥ {lo} days"
