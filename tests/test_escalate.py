@@ -1,4 +1,4 @@
-"""helpers.escalate: stage cues, outline inheritance, intensity and the trend statistics.
+"""helpers.escalate and helpers.stages: stage cues, outline inheritance (rule 12), intensity, trend statistics.
 
 Also guards corpus/lexicons/stages.yaml: every cue listed there must stage a sentence
 built around it, and the counter-examples below must stay unstaged.
@@ -63,10 +63,12 @@ def _yaml_cues():
 REGEX_EXAMPLES = {
     "re:提前[0-9一二两三四五六七]+天": ("客服需提前3天拨打提醒电话", "S0"),
     "re:(?<![第0-9一二两三四五六七八九十])[0-9一二两三四五六七八九十]+次提醒": ("上下午滚动拨打,即6次提醒", "S0"),
-    "re:前期(?=逾期|客户|催收|阶段|[(（])": ("对于前期客户要以礼相待", "S1"),
+    "re:逾期之?前(?![期0-9一二两三四五六七八九十几])": ("逾期前要提醒客户按时还款", "S0"),
+    "re:前期(?=逾期|客户|催收|阶段|案件|[(（])": ("对于前期客户要以礼相待", "S1"),
+    "re:早期(?=逾期|客户|催收|阶段|案件|[(（])": ("早期案件以提醒为主", "S1"),
     "re:逾期好?几天": ("您的贷款已经逾期好几天了", "S1"),
-    "re:(?<!前)中期(?=逾期|客户|催收|阶段|[(（])": ("中期催收要保持联系", "S2"),
-    "re:(?<![中前])后期(?=逾期|客户|催收|阶段|[(（])": ("后期客户要求强力度催收", "S3"),
+    "re:(?<!前)中期(?=逾期|客户|催收|阶段|案件|[(（])": ("中期催收要保持联系", "S2"),
+    "re:(?<![中前])后期(?=逾期|客户|催收|阶段|案件|[(（])": ("后期客户要求强力度催收", "S3"),
     "re:^礼[:：]": ("礼:尽量加大拜访密度", "S1"),
     "re:^兵[:：]": ("兵:保存好发货单和欠条", "S3"),
     "re:(进入|通过|启动|转入|提请)(司法|诉讼)程序": ("拒不还款的应提请进入司法程序", "S4"),
@@ -101,6 +103,15 @@ COUNTER_EXAMPLES = [
     "M2增速放缓,货币政策趋紧",                # M2 without a delinquency context
     "要求催收话术控制在45秒~2分钟",
     "这类客户我们首先要了解死亡的真实性",     # 死亡 is not 死亡期
+    "我们在前期做了大量的准备工作",          # 前期 = earlier
+    "前期投入较大,后期维护成本低",
+    "广义货币M2同比增长8.2%",                 # money supply, not a bucket
+    "新款M3芯片的电脑",
+    "一般3-5天内到账",                        # a range without a delinquency word
+    "客户：好的",                             # a script turn
+    "逾期前期",                               # 逾期前 is not S0 before 期; 前期 alone is not a cue
+    "逾期前3天",                              # before the due date, or the first three days?
+    "型号D-3的设备",                          # D-N without a delinquency word
 ]
 
 
@@ -116,28 +127,67 @@ def test_counter_examples_stay_unstaged(text):
     ("B.逾期6~20天中长期客户,要求保持联系", "S2", "S1"),
     ("C.逾期20+天老赖客户,要求强力度催收", "S3", None),  # month mapping: 20+ → S1, 老赖客户 → S3: two stages
     ("催收分为前期(1—5天)几个阶段", "S1", "S1"),
-    ("后期(19—28)的客户", "S3", None),               # seed: most days 21-28 → S3; months: S1 vs 后期 S3
+    ("后期(19—28)的客户", "S3", "S3"),               # the text's own definition of 后期: the name counts
     ("前三天每日电话催要", "S1", "S1"),
     ("逾期4日后再去客户经营场地交谈", "S1", "S1"),   # after day 4 → from day 5
     ("逾期7日后,给客户送达逾期催收函", "S2", "S1"),
     ("逾期第3天开始联系", "S1", "S1"),
-    ("逾期三十天以上的账户", "S3", "S1"),
-    ("逾期超过90天的坏账", "S4", "S4"),
+    ("逾期三十天以上的账户", "S3", "S2"),            # 以上: from the day after
+    ("逾期超过90天的坏账", "S3", "S4"),             # codebook: 20+ days is S3, however many
     ("逾期3个月仍未还款", "S3", "S3"),
-    ("逾期一百二十天的账户转入外包", "S4", "S4"),
+    ("逾期一百二十天的账户转入外包", "S3", "S4"),
     ("M2阶段的逾期客户", "S2", "S2"),
     ("逾期M3+的客户", "S3", "S4"),
+    # rule 12: a range is staged by where it starts; M1/M2/M3 and ranges with or without 逾期
+    ("逾期16-30天的客户", "S2", "S1"),
+    ("二、逾期31-60天", "S3", "S2"),
+    ("阶段三：逾期60天以上", "S3", "S3"),
+    ("逾期20天以上", "S3", "S1"),
+    ("逾期20天及以上", "S2", "S1"),
+    ("逾期15天以内的客户", "S1", "S1"),
+    ("4月12日 逾期已超过30天,再不还款", "S3", "S2"),
+    ("网贷逾期两个月,催收天天打电话", "S3", "S2"),
+    ("M2客户要重点关注还款意愿", "S2", "S2"),
+    ("【M2阶段】", "S2", "S2"),
+    ("M2", "S2", "S2"),
+    ("M3+：", "S3", "S4"),
+    ("M2（逾期31-60天）", "S2", "S2"),            # the bucket's own definition
+    ("逾期31-60天（M2）", "S2", "S2"),
+    ("前期催收（逾期1-15天）", "S1", "S1"),
+    ("中期催收（逾期16-30天）", "S2", "S2"),
+    ("逾期前期（1-15天）", "S1", "S1"),
+    ("三、后期案件(逾期20天以上)", "S3", "S3"),
+    ("第一阶段：到期前", "S0", "S0"),
+    ("逾期前要先发短信提醒", "S0", "S0"),
+    ("逾期一周的客户", "S2", "S1"),                # N周: N×7 days
+    ("逾期1天-3天的客户", "S1", "S1"),
+    ("D+1~D+5：电话催收", "S1", "S1"),             # D+N: N days past due
+    ("D+6至D+30催收", "S2", "S1"),
+    ("到期当天电话确认", "S0", "S0"),
+    ("逾期当天即产生罚息", "S1", "S1"),
 ])
 def test_day_ranges_and_buckets_map_through_the_configured_mapping(text, seed_stage, month_stage):
     assert stage_of_text(text, ST)[0] == seed_stage
     assert stage_of_text(text, ALT)[0] == month_stage
 
 
-def test_range_maps_to_stage_covering_most_days_ties_to_earlier():
-    assert ST.stage_of_range(19, 28) == "S3"
-    assert ST.stage_of_range(16, 25) == "S2"   # 5 days S2 (16-20), 5 days S3 (21-25): tie → earlier
+def test_range_is_staged_by_the_day_it_starts_on():
+    assert ST.stage_of_range(19, 28) == "S2"
+    assert ST.stage_of_range(1, 15) == "S1"    # most of its days are S2: the start counts (rule 12)
+    assert ST.stage_of_range(16, 30) == "S2"
+    assert ST.stage_of_range(31, 60) == "S3"
     assert ST.stage_of_range(0, None) == "S0"
-    assert ST.stage_of_day(91) == "S4"
+    assert ST.stage_of_day(21) == ST.stage_of_day(91) == ST.stage_of_day(3650) == "S3"  # no day is terminal
+    assert ALT.stage_of_day(91) == "S4"
+
+
+def test_headings_need_no_delinquency_word_for_days_and_buckets():
+    assert stage_of_text("第二阶段（1-5天）", ST) == (None, None)
+    assert stage_of_text("第二阶段（1-5天）", ST, heading=True) == ("S1", "1-5天")
+    assert stage_of_text("三、60天以上", ST, heading=True)[0] == "S3"
+    assert stage_of_text("两天内完成", ST, heading=True) == (None, None)   # a deadline, even in a heading
+    assert stage_of_text("3天后到期", ST, heading=True) == (None, None)
+    assert stage_of_text("D-3至D-1", ST, heading=True)[0] == "S0"
 
 
 def test_unknown_mapping_and_bad_cues_raise(tmp_path):
@@ -149,6 +199,22 @@ def test_unknown_mapping_and_bad_cues_raise(tmp_path):
     path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ValueError, match="unknown stage"):
         load_stages(path)
+    bad = yaml.safe_load((paths.LEXICONS / "stages.yaml").read_text(encoding="utf-8"))
+    bad["mappings"]["seed"]["days"]["S1"] = None
+    path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError, match="open-ended"):
+        load_stages(path)
+
+
+def test_stage_ids_come_from_stages_yaml(tmp_path):
+    data = yaml.safe_load((paths.LEXICONS / "stages.yaml").read_text(encoding="utf-8"))
+    assert STAGES == tuple(data["stages"]) == ST.ids
+    data["stages"]["S5"] = {"name": "after_life", "zh": "来世"}
+    data["vocabularies"]["lifecycle"]["S5"] = ["轮回期"]
+    path = tmp_path / "stages.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    more = load_stages(path)
+    assert more.ids[-1] == "S5" and stage_of_text("进入轮回期", more) == ("S5", "轮回期")
 
 
 def test_multi_stage_sentence_has_no_single_stage_but_lists_its_cues():
@@ -260,6 +326,118 @@ def test_a_heading_naming_several_stages_covers_nothing():
     got = _stages_of({"d": page})
     assert got["(2)案件生命期—成长期,成熟期,衰老期"] == (None, "clauses")
     assert got["电催以了解情况为主。"] == (None, None)
+
+
+# ---------------------------------------------------------------- rule 12: stage headings of scripts and playbooks
+
+def _staged(text: str, **kw) -> list[tuple[str, str | None, str | None]]:
+    """(sentence, stage, source) in reading order: the same sentence may occur twice in a page."""
+    out = assign_stages(sentences_of({"d": text}), None, stages=ST, **kw)
+    return list(zip(out["text"], out["stage"], out["stage_source"]))
+
+
+def test_a_stage_heading_stages_script_turns_until_the_next_stage_heading():
+    page = "\n".join([
+        "第一阶段：到期前",
+        "催收员：您好，请问是王先生吗？",
+        "客户：是的",
+        "催收员：您本期账单三天后到期，请按时还款。",
+        "客户：好的",                           # short turns are not headings: they end nothing
+        "催收员：感谢您的配合。",
+        "第二阶段：逾期1-5天",
+        "催收员：王先生，您的账单还没有还。",
+        "客户：我都逾期10天了，别催了。",         # the turn's own cue beats the heading …
+        "客户：嗯",                               # … and stays in its own turn
+        "阶段三：逾期31-60天",
+        "催收员：我们将联系您的紧急联系人。",
+    ])
+    assert [s for _, s, _ in _staged(page)] == ["S0"] * 6 + ["S1", "S1", "S2", "S1"] + ["S3"] * 2
+    got = _staged(page)
+    assert got[0][2] == "cue" and got[1][2] == "heading" and got[8][2] == "cue"
+
+
+def test_a_same_level_heading_without_stage_ends_the_scope():
+    page = "\n".join([
+        "前期催收（逾期1-15天）",
+        "以提醒为主，语气要客气。",
+        "中期催收（逾期16-30天）",
+        "要了解客户的工作单位。",
+        "注意事项",                              # unmarked heading without stage: closes 中期催收
+        "严禁辱骂客户。",
+    ])
+    assert [s for _, s, _ in _staged(page)] == ["S1", "S1", "S2", "S2", None, None]
+
+
+def test_stage_headings_with_list_markers_stage_their_numbered_items_across_paragraphs():
+    page = "\n".join([
+        "信用卡逾期催收作业指引",
+        "一、前期催收（逾期1-15天）",
+        "（一）电话提醒",                          # a sub-heading without stage does not end 一、
+        "1. 态度要友好。",
+        "2. 核实联系方式。",
+        "（二）短信提醒",
+        "每天发送一次。",
+        "二、逾期16-30天",
+        "1. 每天至少拨打一次电话。",
+        "三、逾期31-60天",
+        "1. 可联系客户的单位。",
+        "四、注意事项",                            # same-level heading without stage
+        "1. 严禁辱骂客户。",
+    ])
+    assert [s for _, s, _ in _staged(page)] == [
+        None, "S1", "S1", "S1", "S1", "S1", "S1", "S2", "S2", "S3", "S3", None, None]
+
+
+def test_bracketed_bucket_headings_and_traditional_phase_headings():
+    page = "\n".join([
+        "【M1阶段】",
+        "以提醒为主。",
+        "【M2阶段】",
+        "催收员：您好，您的账单还没有处理。",
+        "客户：没钱",
+        "【M3阶段】",
+        "安排外访。",
+        "【注意事项】",
+        "全程录音。",
+    ])
+    assert [s for _, s, _ in _staged(page)] == ["S1", "S1", "S2", "S2", "S2", "S3", "S3", None, None]
+    page = "逾期前期（1-15天）\n语气温和，多提醒。\n逾期中期（16-45天）：\n了解还款来源。"
+    assert [s for _, s, _ in _staged(page)] == ["S1", "S1", "S2", "S2"]
+
+
+def test_a_label_opening_a_line_is_a_stage_heading_for_the_lines_under_it():
+    page = "\n".join([
+        "小鲸贷贷后催收话术",
+        "一、还款日前3天：您好，您本期应还2360元，将于本月18日到期。",
+        "如已安排还款请忽略本提醒，祝您生活愉快！",
+        "二、逾期1-3天：张先生，您的账单已逾期2天，每天会产生罚息。",
+        "如果手头确实紧张，我们可以帮您申请分两期还款。",
+        "三、后期案件(逾期20天以上)：可告知客户将提起诉讼。",
+        "对长期失联的客户，可以到其老家了解情况。",
+        "注：每通电话必须全程录音，严禁辱骂客户。",   # a note ends the scope
+        "催收是门学问。",
+    ])
+    assert [s for _, s, _ in _staged(page)] == [None, "S0", "S0", "S1", "S1", "S3", "S3", None, None]
+
+
+def test_day_ranges_and_buckets_in_headings_need_no_delinquency_word_in_a_collection_text():
+    page = "催收作业要点\n1-5天：\n电话提醒为主。\n6-20天：\n联系紧急联系人。\nM3：\n安排外访。"
+    assert [s for _, s, _ in _staged(page)] == [None, "S1", "S1", "S2", "S2", "S3", "S3"]
+    # a text that never speaks of delinquency has no day-range headings
+    assert [s for _, s, _ in _staged("旅行计划\n1-5天：\n游览古城。")] == [None, None, None]
+
+
+def test_outline_stages_is_the_plain_list_api_of_one_document():
+    from helpers.stages import outline_stages
+
+    assert outline_stages(["第一阶段：到期前", "发短信。", "客户：好的"], [0, 1, 2], ST) == [
+        ("S0", "到期前", "cue"), ("S0", "到期前", "heading"), ("S0", "到期前", "heading")]
+    assert outline_stages(["要耐心。"], [0], ST, title="【M2阶段】话术") == [("S2", "M2", "heading")]
+
+
+def test_words_meaning_earlier_or_later_do_not_make_a_heading():
+    page = "前期准备\n收集客户资料。\n后期工作\n整理档案。"
+    assert [s for _, s, _ in _staged(page)] == [None] * 4
 
 
 def test_document_title_acts_as_outermost_heading_and_documents_are_independent():
@@ -524,8 +702,9 @@ def test_vocabulary_table_covers_every_stage_and_the_day_mapping():
     v = vocabulary_table(ST)
     assert set(v["stage"]) == set(STAGES)
     days = v[v.vocabulary == "days"].set_index("stage")["cues"]
-    assert days["S1"] == "1-5 days" and days["S4"] == "≥ 91 days"
-    assert vocabulary_table(ALT).set_index(["vocabulary", "stage"]).loc[("days", "S2"), "cues"] == "31-60 days"
+    assert days["S1"] == "1-5 days" and days["S3"] == "≥ 21 days" and "S4" not in days
+    alt = vocabulary_table(ALT).set_index(["vocabulary", "stage"])["cues"]
+    assert alt[("days", "S2")] == "31-60 days" and alt[("days", "S4")] == "≥ 91 days"
 
 
 def test_cue_counts():

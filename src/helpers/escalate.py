@@ -2,384 +2,31 @@
 
 Collection texts speak of escalation in several vocabularies at once (days past due,
 M1-M3 buckets, collector grades, phases, a life-cycle metaphor, 先礼后兵). The cues and
-the day → stage mapping are data (``corpus/lexicons/stages.yaml``); this module reads
-them, stages sentences from explicit cues and from the outline they sit in, and turns
-the staged mentions into tidy tables for the escalation notebook.
-
-Rules (a wrong stage is worse than none):
-
-* **cue**: the sentence's own cues name one stage → that stage.
-* **clauses**: the sentence names several stages (an overview such as 初级催收…,
-  中级催收…, 高级催收…) → the sentence itself stays unstaged (``stage`` None,
-  ``stage_source`` "clauses"), and each of its mentions takes the stage of the nearest
-  stage cue before it (``staged_mentions``); mentions before the first cue take the
-  stage the outline gives the sentence, if any.
-* **heading**: a sentence without cues inherits from the outline: a heading paragraph
-  (a short paragraph of its own: "提醒管理:", "二、…") covers what follows until the next
-  heading of the same or a higher level; a list item ("A.逾期1~5天…", "1、对于前期…")
-  whose cue opens it covers the rest of its paragraph and its sub-items; a paragraph
-  opening with a cue ("礼:…") covers the rest of that paragraph. Outline levels are
-  inferred from marker styles in order of appearance (一、 › 1、 › (1) …). A heading that
-  names several stages covers nothing.
-* otherwise the sentence stays unstaged.
+the day → stage mapping are data (``corpus/lexicons/stages.yaml``); ``helpers.stages`` reads
+them and stages the sentences of a document from explicit cues and from the outline they sit
+in (its module doc states the rules: a sentence's own cue, clause-wise stages of a sentence
+naming several stages, inheritance from stage headings, list items and labelled paragraphs).
+This module adds the stages to the sentence table (``assign_stages``) and turns the staged
+mentions into tidy tables for the escalation notebook.
 
 Pressure counts only mentions that apply it: modality ``prescribed`` or ``reported``
 (``PRESSURE_MODALITIES``); a sentence that forbids a tactic does not escalate.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from . import paths
 from .segment import document_rows
-from .tactics import LiteralScreen, built_once
+from .stages import (  # noqa: F401 - the stage API, re-exported for the notebooks
+    STAGE_RANK, STAGES, Cue, StageCue, Stages, as_stages, find_stage_cues, list_marker, load_stages,
+    outline_stages, stage_of_text,
+)
 
-STAGES: tuple[str, ...] = ("S0", "S1", "S2", "S3", "S4")
-STAGE_RANK: dict[str, int] = {s: i for i, s in enumerate(STAGES)}
 PRESSURE_MODALITIES: tuple[str, ...] = ("prescribed", "reported")
-LEAD_CHARS = 12
-"""A cue opening a list item or paragraph must start within this many characters."""
-HEADING_CHARS = 30
-"""A paragraph of one sentence this short (without 。！？) can be a heading."""
-
-_MULTI = "MULTI"  # outline state of a heading that names several stages: covers nothing
-
-
-# ---------------------------------------------------------------- loading the data file
-
-class Cue(NamedTuple):
-    vocabulary: str
-    stage: str
-    cue: str
-    pattern: re.Pattern
-
-
-@dataclass(frozen=True)
-class Stages:
-    """The parsed ``stages.yaml``: cue vocabularies, one active day → stage mapping, weightings."""
-
-    cues: tuple[Cue, ...]
-    day_bounds: tuple[tuple[str, int], ...]  # (stage, inclusive upper day), ascending; S4 open
-    buckets: Mapping[str, str]
-    day_context: tuple[str, ...]
-    mapping: str
-    mappings: tuple[str, ...]
-    weightings: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
-    names: Mapping[str, str] = field(default_factory=dict)
-
-    def stage_of_day(self, day: int) -> str:
-        """The stage of ``day`` days past due (0 or less: before/at the due date)."""
-        for stage, upper in self.day_bounds:
-            if day <= upper:
-                return stage
-        return STAGES[-1]
-
-    def stage_of_range(self, lo: int, hi: int | None) -> str:
-        """A closed range → the stage covering most of its days (ties: earlier); open → by ``lo``."""
-        if hi is None or hi <= lo:
-            return self.stage_of_day(lo)
-        counts: dict[str, int] = {}
-        for day in range(lo, min(hi, lo + 3650) + 1):
-            s = self.stage_of_day(day)
-            counts[s] = counts.get(s, 0) + 1
-        return max(STAGES, key=lambda s: (counts.get(s, 0), -STAGE_RANK[s]))
-
-
-def _compile(cue: str) -> re.Pattern:
-    return re.compile(cue[3:]) if cue.startswith("re:") else re.compile(re.escape(cue))
-
-
-def load_stages(path: str | Path | None = None, mapping: str | None = None) -> Stages:
-    """Read ``stages.yaml`` (default: the project's) with the day → stage ``mapping`` named there."""
-    path = Path(path) if path is not None else paths.LEXICONS / "stages.yaml"
-    return _load_stages_cached(*paths.file_version(path), mapping)
-
-
-@lru_cache(maxsize=16)
-def _load_stages_cached(resolved: str, mtime_ns: int, size: int, mapping: str | None) -> Stages:
-    """Parse stages.yaml once per (file version, mapping): a corpus run stages many partitions."""
-    path = Path(resolved)
-    data = paths.read_yaml(path)
-    cues = []
-    for vocabulary, by_stage in data["vocabularies"].items():
-        for stage, items in by_stage.items():
-            if stage not in STAGE_RANK:
-                raise ValueError(f"{path}: vocabulary {vocabulary}: unknown stage {stage!r}")
-            for item in items:
-                try:
-                    cues.append(Cue(vocabulary, stage, str(item), _compile(str(item))))
-                except re.error as exc:
-                    raise ValueError(f"{path}: bad cue pattern {item!r}: {exc}") from None
-    name = mapping or data["default_mapping"]
-    if name not in data["mappings"]:
-        raise ValueError(f"{path}: no day → stage mapping named {name!r}; have {sorted(data['mappings'])}")
-    chosen = data["mappings"][name]
-    bounds = sorted(((s, int(d)) for s, d in chosen["days"].items()), key=lambda x: STAGE_RANK[x[0]])
-    if [d for _, d in bounds] != sorted(d for _, d in bounds):
-        raise ValueError(f"{path}: mapping {name}: day bounds must rise with the stage")
-    buckets = {str(k).upper(): v for k, v in chosen["buckets"].items()}
-    return Stages(
-        cues=tuple(cues),
-        day_bounds=tuple(bounds),
-        buckets=buckets,
-        day_context=tuple(data.get("day_context", [])),
-        mapping=name,
-        mappings=tuple(data["mappings"]),
-        weightings={k: dict(v) for k, v in (data.get("weightings") or {}).items()},
-        names={s: v["name"] for s, v in data["stages"].items()},
-    )
-
-
-def _as_stages(stages: Stages | str | Path | None) -> Stages:
-    return stages if isinstance(stages, Stages) else load_stages(stages)
-
-
-# ---------------------------------------------------------------- cues in one text
-
-class StageCue(NamedTuple):
-    start: int
-    end: int
-    stage: str
-    cue: str
-    vocabulary: str
-
-
-_NUM = r"(?:\d{1,4}|[一二两三四五六七八九十百]{1,4})"
-_DASH = r"\s*[-~～—–－至到]+\s*"
-_CN = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_DAY_FORMS: tuple[tuple[str, re.Pattern], ...] = (
-    # (kind, pattern); groups a, b = numbers, u = unit
-    ("range", re.compile(rf"(?:逾期)?第?(?P<a>{_NUM}){_DASH}(?P<b>{_NUM})\s*(?P<u>个月|天|日)")),
-    ("range", re.compile(rf"[(（]\s*(?P<a>{_NUM}){_DASH}(?P<b>{_NUM})\s*[)）]")),
-    ("after", re.compile(rf"(?:逾期)?(?P<a>{_NUM})\s*(?:\+\s*(?P<u>天|日)|(?P<u2>天|日)\s*\+)")),
-    ("from", re.compile(rf"逾期(?P<a>{_NUM})\s*(?P<u>个月|天|日)以上")),
-    ("after", re.compile(rf"逾期(?:超过|大于|超)(?P<a>{_NUM})\s*(?P<u>个月|天|日)")),
-    ("after", re.compile(rf"逾期(?P<a>{_NUM})\s*(?P<u>个月|天|日)之?后")),
-    ("first", re.compile(rf"前(?P<a>{_NUM})\s*(?P<u>天|日)")),
-    ("single", re.compile(rf"逾期(?:满|第)?(?P<a>{_NUM})\s*(?P<u>个月|天|日)")),
-)
-_BUCKET = re.compile(r"(?<![A-Za-z0-9])M(?P<n>\d)(?P<plus>\+?)(?![A-Za-z0-9])")
-
-
-def _number(text: str) -> int:
-    """Arabic or small Chinese numerals (三, 十五, 二十, 两) → int."""
-    if text.isdigit():
-        return int(text)
-    if "百" in text:
-        head, _, tail = text.partition("百")
-        return (_CN.get(head, 1) if head else 1) * 100 + (_number(tail) if tail else 0)
-    if "十" in text:
-        head, _, tail = text.partition("十")
-        return (_CN[head] if head else 1) * 10 + (_CN[tail] if tail else 0)
-    return _CN[text]
-
-
-_ANY_NUMBER = re.compile(r"[\d一二两三四五六七八九十百]")  # every day form and bucket needs one
-
-
-@lru_cache(maxsize=1)
-def _day_screen():
-    """A ``helpers.tactics.LiteralScreen`` over the day forms (each needs its unit, a bracket or a plus)."""
-    return LiteralScreen(p.pattern for _, p in _DAY_FORMS)
-
-
-def _day_cues(text: str, st: Stages) -> list[StageCue]:
-    if _ANY_NUMBER.search(text) is None:
-        return []
-    forms = _day_screen().candidates(text)
-    if not forms and "M" not in text:  # nothing a day form or an M-bucket could match
-        return []
-    context = any(w in text for w in st.day_context)
-    found = []
-    for kind, pattern in (_DAY_FORMS[k] for k in forms):
-        for m in pattern.finditer(text):
-            if not (context or m.group(0).startswith("逾期")):
-                continue
-            unit = (m.groupdict().get("u") or m.groupdict().get("u2") or "天")
-            scale = 30 if unit == "个月" else 1
-            a = _number(m.group("a")) * scale
-            if kind == "range":
-                lo = a if scale == 1 else (a - scale) + 1  # "1-3个月" starts at day 1
-                hi = _number(m.group("b")) * scale
-                if hi < lo:
-                    continue
-            elif kind == "after":
-                lo, hi = a + 1, None
-            elif kind == "from":
-                lo, hi = a, None
-            elif kind == "first":
-                lo, hi = 1, a
-            else:
-                lo, hi = a, None
-            found.append(StageCue(m.start(), m.end(), st.stage_of_range(lo, hi), m.group(0), "days"))
-    if context:
-        for m in _BUCKET.finditer(text):
-            key = f"M{m.group('n')}{m.group('plus')}"
-            stage = st.buckets.get(key) or st.buckets.get(f"M{m.group('n')}")
-            if stage:
-                found.append(StageCue(m.start(), m.end(), stage, key, "bucket"))
-    return found
-
-
-def _cue_screen(st: Stages):
-    """A ``helpers.tactics.LiteralScreen`` over the stage cues, built once per ``Stages``."""
-    return built_once(st, lambda: LiteralScreen(c.pattern.pattern for c in st.cues))
-
-
-def find_stage_cues(text: str, stages: Stages | str | Path | None = None) -> list[StageCue]:
-    """All stage cues in ``text``, non-overlapping (leftmost-longest), in reading order."""
-    st = _as_stages(stages)
-    found = _day_cues(text, st)
-    for k in _cue_screen(st).candidates(text):  # only the cues whose anchor occurs in the text
-        cue = st.cues[k]
-        for m in cue.pattern.finditer(text):
-            if m.end() > m.start():
-                found.append(StageCue(m.start(), m.end(), cue.stage, m.group(0), cue.vocabulary))
-    found.sort(key=lambda c: (c.start, -(c.end - c.start), STAGE_RANK[c.stage]))
-    kept: list[StageCue] = []
-    for c in found:
-        if not kept or c.start >= kept[-1].end:
-            kept.append(c)
-    return kept
-
-
-def _cue_label(cues: Iterable[StageCue]) -> str:
-    return ";".join(f"{c.stage}:{c.cue}" for c in cues)
-
-
-def stage_of_text(text: str, stages: Stages | str | Path | None = None) -> tuple[str | None, str | None]:
-    """Stage of one sentence from its own cues: (stage, cue), (None, None) without cues.
-
-    A sentence naming several stages returns (None, "S1:先礼;S3:后兵"): it has stage
-    evidence but no single stage (see ``staged_mentions`` for its clause-wise stages).
-    """
-    cues = find_stage_cues(text, stages)
-    distinct = {c.stage for c in cues}
-    if not cues:
-        return None, None
-    if len(distinct) == 1:
-        return cues[0].stage, cues[0].cue
-    return None, _cue_label(cues)
-
-
-# ---------------------------------------------------------------- outline and assignment
-
-_MARKERS: tuple[tuple[str, re.Pattern], ...] = (
-    ("chapter", re.compile(r"第[一二三四五六七八九十百零\d]+[章节篇部]")),
-    ("article", re.compile(r"第[一二三四五六七八九十百零\d]+条")),
-    ("cn", re.compile(r"[一二三四五六七八九十]{1,3}[、．.]")),
-    ("cn_shi", re.compile(r"[一二三四五六七八九十]{1,3}是")),
-    ("cn_paren", re.compile(r"[(（][一二三四五六七八九十]{1,3}[)）]")),
-    ("num_paren", re.compile(r"[(（]\d{1,2}[)）]")),
-    ("num_dun", re.compile(r"\d{1,2}、")),
-    ("num_dot", re.compile(r"\d{1,2}[.．](?!\d)")),
-    ("latin", re.compile(r"[A-Za-z][.．、](?![A-Za-z0-9])")),
-)
-_ANY_PUNCT = re.compile(r"[，,、;；。！？!?]")
-
-
-# All marker styles in one pattern: at one position an alternation takes the first branch that matches,
-# which is the first style in _MARKERS order, so one match() answers what trying each in turn would.
-_ANY_MARKER = re.compile("|".join(f"(?P<{style}>{p.pattern})" for style, p in _MARKERS))
-
-
-def list_marker(text: str) -> tuple[str | None, int]:
-    """The list-marker style opening ``text`` ("num_dun" for "1、", "latin" for "A.") and its length."""
-    stripped = text.lstrip()
-    m = _ANY_MARKER.match(stripped)
-    if m is None:
-        return None, 0
-    return m.lastgroup, len(text) - len(stripped) + m.end()
-
-
-def _is_heading(text: str, marker: str | None, alone: bool) -> bool:
-    """A paragraph of its own, short; without a marker it ends in a colon or has no punctuation."""
-    t = text.strip()
-    if not alone or not t or len(t) > HEADING_CHARS:
-        return False
-    if marker:
-        return len(t) <= 20 or not t.endswith(("。", "！", "？", "!", "?"))
-    return t.endswith((":", "：")) or not _ANY_PUNCT.search(t)
-
-
-@dataclass
-class _Entry:
-    style: str
-    state: str | None  # a stage, _MULTI, or None (no evidence: transparent)
-    para: object
-    heading: bool
-    cue: str | None
-
-
-def _own(cues: list[StageCue], skip: int) -> tuple[str | None, str | None, bool]:
-    """(state, cue label, lead) of a sentence's own cues; lead: single stage opening the text."""
-    if not cues:
-        return None, None, False
-    distinct = {c.stage for c in cues}
-    if len(distinct) > 1:
-        return _MULTI, _cue_label(cues), False
-    return cues[0].stage, cues[0].cue, cues[0].start - skip <= LEAD_CHARS
-
-
-def _outline_doc(texts: list[str], paras: list, st: Stages, title: str | None) -> list[tuple]:
-    """(stage, stage_cue, stage_source) for the sentences of one document (texts and paragraph ids), in order."""
-    per_para: dict[object, int] = {}
-    for p in paras:
-        per_para[p] = per_para.get(p, 0) + 1
-    stack: list[_Entry] = []
-    if title:
-        state, cue, _ = _own(find_stage_cues(title, st), 0)
-        if state:
-            stack.append(_Entry("title", state, None, True, cue))
-    para_lead: dict[object, tuple[str | None, str | None]] = {}
-    out = []
-    prev_para = object()
-    for text, para in zip(texts, paras):
-        first_in_para = para != prev_para
-        prev_para = para
-        marker, skip = list_marker(text)
-        heading = _is_heading(text, marker, per_para[para] == 1)
-        cues = find_stage_cues(text, st)
-        state, cue, lead = _own(cues, skip)
-        if marker or heading:
-            style = marker or "para_heading"
-            for i, e in enumerate(stack):
-                if e.style == style:
-                    del stack[i:]
-                    break
-            scope = state if (heading or lead or state == _MULTI) else None
-            stack.append(_Entry(style, scope, para, heading, cue))
-        elif first_in_para:
-            para_lead[para] = (state, cue) if (lead or state == _MULTI) else (None, None)
-        if state == _MULTI:
-            out.append((None, cue, "clauses"))
-            continue
-        if state:
-            out.append((state, cue, "cue"))
-            continue
-        inherited: tuple[str | None, str | None] = (None, None)
-        if not (marker or heading) and not first_in_para and para_lead.get(para, (None, None))[0]:
-            inherited = para_lead[para]
-        else:
-            chain = stack[:-1] if (marker or heading) else stack
-            nested = bool(marker or heading)  # an item reaches all its ancestors
-            for e in reversed(chain):
-                nested = nested or e.heading or e.para == para
-                if nested and e.state:
-                    inherited = (e.state, e.cue)
-                    break
-        if inherited[0] and inherited[0] != _MULTI:
-            out.append((inherited[0], inherited[1], "heading"))
-        else:
-            out.append((None, None, None))
-    return out
 
 
 def sentence_intensity(sentences: pd.DataFrame, mentions: pd.DataFrame,
@@ -401,7 +48,7 @@ def assign_stages(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
     ``documents`` (optional) lends each document's title as the outermost heading.
     ``intensity`` is the max weight of the sentence's prescribed or reported mentions.
     """
-    st = _as_stages(stages)
+    st = as_stages(stages)
     out = sentences.copy()
     titles = {}
     if documents is not None and "title" in documents:
@@ -410,7 +57,7 @@ def assign_stages(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None,
     docs, texts = out["doc"].tolist(), out["text"].astype(str).tolist()
     paras = out["para"].tolist() if "para" in out else out["sent"].tolist()
     for rows in document_rows(out):  # rows without a document id stay unstaged
-        doc_labels = _outline_doc([texts[i] for i in rows], [paras[i] for i in rows], st, titles.get(docs[rows[0]]))
+        doc_labels = outline_stages([texts[i] for i in rows], [paras[i] for i in rows], st, titles.get(docs[rows[0]]))
         for i, label in zip(rows, doc_labels):
             labels[i] = label
     for i, col in enumerate(("stage", "stage_cue", "stage_source")):
@@ -439,7 +86,7 @@ def staged_mentions(sentences: pd.DataFrame, mentions: pd.DataFrame,
 
     ``sentences`` must come from ``assign_stages``. Mentions of unstaged sentences keep stage None.
     """
-    st = _as_stages(stages)
+    st = as_stages(stages)
     m = mentions if modalities is None else mentions[mentions["modality"].isin(list(modalities))]
     # each mention's sentence row by one index lookup (a dict of every sentence took seconds and ~0.4 GB
     # on a 100 MB corpus; a pandas .loc per mention, minutes); texts only of multi-stage sentences
@@ -715,13 +362,13 @@ def position_trend(sentences: pd.DataFrame, n_perm: int = 5000, seed: int = 0) -
 
 def vocabulary_table(stages: Stages | str | Path | None = None) -> pd.DataFrame:
     """The cue vocabularies of ``stages.yaml`` and the active day/bucket mapping: vocabulary, stage, cues."""
-    st = _as_stages(stages)
+    st = as_stages(stages)
     rows = {}
     for c in st.cues:
         rows.setdefault((c.vocabulary, c.stage), []).append(c.cue)
     lo = 1 - 10**9
-    for stage, upper in st.day_bounds + ((STAGES[-1], None),):
-        if stage == STAGES[0]:
+    for stage, upper in st.day_bounds + ((st.open_stage, None),):
+        if stage == st.ids[0]:
             text = f"≤ {upper} days (before/at due date)"
         elif upper is None:
             text = f"≥ {lo} days"
@@ -737,7 +384,7 @@ def vocabulary_table(stages: Stages | str | Path | None = None) -> pd.DataFrame:
 
 def cue_counts(sentences: pd.DataFrame, stages: Stages | str | Path | None = None) -> pd.DataFrame:
     """How often each cue occurs in ``sentences``: vocabulary, stage, cue, n (sentences)."""
-    st = _as_stages(stages)
+    st = as_stages(stages)
     seen = []
     for text in sentences["text"].astype(str):
         for c in {(c.vocabulary, c.stage, c.cue) for c in find_stage_cues(text, st)}:
