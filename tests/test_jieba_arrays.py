@@ -103,7 +103,7 @@ ARRAY_TEXT = st.lists(st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(ARRAY_TEXT)
 def test_array_path_is_token_identical_to_jieba(parts):
-    """``_lcut_arrays`` (what ``cut`` runs on texts of ``SMALL`` characters or more) on short mixed texts."""
+    """``lcut_arrays`` (what ``cut`` runs on texts of ``SMALL`` characters or more) on short mixed texts."""
     seg = S.get_segmenter("jieba")
     words = _dictionary_words()
     text = "".join(words[p % len(words)] if isinstance(p, int) else p for p in parts)
@@ -135,7 +135,7 @@ HMM_RUNS = st.lists(st.text(RUN_CHAR, min_size=2, max_size=40), min_size=1, max_
 
 
 def _marked_runs(runs: list[str]) -> list[list[str]]:
-    """``_hmm_mark`` on the runs laid side by side in one text: each run's tokens by the marks."""
+    """``hmm_mark`` on the runs laid side by side in one text: each run's tokens by the marks."""
     text = "，".join(runs)
     size = np.array([len(r) for r in runs], dtype=np.int64)
     a = np.cumsum(size + 1) - size - 1
@@ -152,7 +152,7 @@ def _marked_runs(runs: list[str]) -> list[list[str]]:
 @settings(max_examples=200, deadline=None)
 @given(HMM_RUNS, st.sampled_from([1, 2, 5, J.HMM_SIDE_BY_SIDE]))
 def test_hmm_mark_cuts_every_run_as_hmm_cut(runs, side_by_side):
-    """All runs at once (Viterbi side by side, the longest alone past ``_HMM_SIDE_BY_SIDE``) as ``hmm_cut`` one by
+    """All runs at once (Viterbi side by side, the longest alone past ``HMM_SIDE_BY_SIDE``) as ``hmm_cut`` one by
     one, with latin, digits and ``+#&._%-`` inside the runs and characters missing from the emission tables."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(J, "HMM_SIDE_BY_SIDE", side_by_side)
