@@ -150,7 +150,7 @@ def test_prose_about_the_bundled_corpus_is_shown_only_for_the_bundled_corpus():
 
 
 def test_bundled_checksum_matches_the_manifest_of_corpus_raw():
-    files = report._read_commented_csv(paths.RAW / "MANIFEST.csv")
+    files = report.read_commented_csv(paths.RAW / "MANIFEST.csv")
     assert report.bundled_checksum() == report.raw_checksum(files["sha256"])
     assert report.bundled_checksum(paths.ROOT / "no_such_folder") is None
 
@@ -308,7 +308,7 @@ def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path, monkeypatch
     """``make report CORPUS=<output of python -m helpers run>``: the notebooks read the Parquet tables."""
     from helpers.pipeline import run
 
-    monkeypatch.setattr(report, "APPENDIX_ROWS", 10)  # a corpus larger than the appendix lists
+    monkeypatch.setattr(report.html, "APPENDIX_ROWS", 10)  # a corpus larger than the appendix lists
 
     corpus = tmp_path / "texts"
     corpus.mkdir()
@@ -368,7 +368,7 @@ def test_chromium_profile_is_removed_though_helpers_still_write_into_it(monkeypa
     import shutil
     from pathlib import Path
 
-    from helpers import report
+    from helpers.report import browser
 
     real = shutil.rmtree
     calls = []
@@ -378,9 +378,9 @@ def test_chromium_profile_is_removed_though_helpers_still_write_into_it(monkeypa
         if len(calls) <= 2:
             raise OSError(39, "Directory not empty")
         real(path, ignore_errors=ignore_errors)
-    monkeypatch.setattr(report.time, "sleep", lambda s: None)
-    monkeypatch.setattr(report.shutil, "rmtree", busy_twice)
-    with report._chromium_profile() as folder:
+    monkeypatch.setattr(browser.time, "sleep", lambda s: None)
+    monkeypatch.setattr(browser.shutil, "rmtree", busy_twice)
+    with browser.chromium_profile() as folder:
         (Path(folder) / "Default").mkdir()
     assert not Path(folder).exists() and calls == [False, False, False]
 
@@ -388,7 +388,7 @@ def test_chromium_profile_is_removed_though_helpers_still_write_into_it(monkeypa
         if not ignore_errors:
             raise OSError(39, "Directory not empty")
         real(path, ignore_errors=True)
-    monkeypatch.setattr(report.shutil, "rmtree", always_busy)
-    with report._chromium_profile() as folder:
+    monkeypatch.setattr(browser.shutil, "rmtree", always_busy)
+    with browser.chromium_profile() as folder:
         pass
     assert not Path(folder).exists()
