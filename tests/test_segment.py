@@ -22,6 +22,8 @@ HAS_CLEAN = importlib.util.find_spec("helpers.clean") is not None
 # phrases (word + pronoun/verb); making them one token would hide the word inside them.
 PHRASE_CUES = {
     "逼其": "逼 + pronoun 其 (逼其父母): a phrase",
+    "新号码": "新 + 号码 (T06 tracing a debtor's new number): a phrase; 号码 stays countable",
+    "第三人": "第三 + 人 (T07 无关第三人): a legal phrase; 第三 and 人 stay countable",
     "上征信": "上 + 征信: a phrase; 征信 must stay countable on its own",
     "攀关系": "verb 攀 + object 关系 (T03 rapport): a phrase; 关系 stays countable",
     "谈交情": "verb 谈 + object 交情 (T03 rapport): a phrase; 交情 stays countable",
