@@ -1,4 +1,5 @@
 # Two commands: `make report` (build everything, run the study) and `make test`.
+# CORPUS and OUT are quoted where used: paths with spaces work (make report CORPUS="my corpus").
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 report: install
-	$(BIN)/python -m helpers report --corpus $(CORPUS) --out $(OUT)
+	$(BIN)/python -m helpers report --corpus "$(CORPUS)" --out "$(OUT)"
 
 test: install
 	$(BIN)/python -m pytest
@@ -25,7 +26,8 @@ test: install
 # The same report printed to PDF by headless Chromium (Debian's chromium; installed by the tests when missing).
 report-pdf: report
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
-	$(BIN)/python -c "from helpers.report import print_pdf; print(print_pdf('$(OUT)/study.html', '$(OUT)/study.pdf'))"
+	$(BIN)/python -c "import sys; from helpers.report import print_pdf; print(print_pdf(sys.argv[1], sys.argv[2]))" \
+	  "$(OUT)/study.html" "$(OUT)/study.pdf"
 
 # Re-execute every notebook in place (after changing code or lexicons), so nbval has fresh outputs.
 notebooks: install

@@ -1,4 +1,7 @@
-"""Command line: ``python -m helpers clean|code|run|report`` (thin wrappers over the pipeline)."""
+"""Command line: ``python -m helpers clean|code|run|report`` (thin wrappers over the pipeline).
+
+Exit status, the same for every command (``helpers.usage``): 0 done; 1 done, but some inputs failed;
+2 a usage error or nothing usable. A user mistake is one ``error:`` line on stderr, never a traceback."""
 from __future__ import annotations
 
 import argparse
@@ -8,32 +11,41 @@ import sys
 from pathlib import Path
 
 from . import paths
+from .usage import EXIT_DONE, EXIT_USAGE, UsageError, exit_status, one_line
+from .watchdog import DOC_SECONDS
+
+
+def _error(message: object) -> None:
+    """Print one ``error:`` line on stderr."""
+    print(f"error: {one_line(message)}", file=sys.stderr)
 
 
 def _code(args: argparse.Namespace) -> int:
-    from .corpus import CorpusError
     from .clean import EXIT_BROKEN_PIPE, write_stdout
-    from .pipeline import sentence_records, study_tables, write_records
+    from .corpus import CorpusError
+    from .pipeline import RunIncomplete, sentence_records, study_tables, write_records
 
     failed = 0
     all_tables = []
     for target in args.paths:
         try:
             tables = study_tables(target, args.lexicons, tokens=False)
-        except (CorpusError, FileNotFoundError, OSError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+        except (CorpusError, RunIncomplete, UsageError, OSError) as exc:
+            _error(exc)
             failed += 1
             continue
         for err in tables["errors"].itertuples(index=False):
-            print(f"error: {err.source}: {err.reason}", file=sys.stderr)
+            _error(f"{err.source}: {err.reason}")
             failed += 1
         all_tables.append(tables)
     records = [rec for tables in all_tables for rec in sentence_records(tables)]
+    if not records and not failed:
+        _error(f"{', '.join(args.paths)}: no documents to code")
     buffer = io.StringIO()
     write_records(records, args.format, buffer)
     if not write_stdout(buffer.getvalue()):
         return EXIT_BROKEN_PIPE
-    return 1 if failed and not records else (2 if failed else 0)
+    return exit_status(len(records), failed)
 
 
 def _clean(args: argparse.Namespace) -> int:
@@ -45,22 +57,35 @@ def _clean(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
-    if not Path(args.input).exists():  # one line naming the input, not a traceback
-        print(f"error: {args.input}: no such file or folder", file=sys.stderr)
-        return 2
-    summary = run(args.input, args.out, workers=args.workers, engine=args.engine, backend=args.backend,
-                  scheduler=args.scheduler, text_column=args.text_column, id_column=args.id_column,
-                  force=args.force, lexicons=args.lexicons)
+    try:
+        summary = run(args.input, args.out, workers=args.workers, engine=args.engine, backend=args.backend,
+                      scheduler=args.scheduler, text_column=args.text_column, id_column=args.id_column,
+                      force=args.force, lexicons=args.lexicons, doc_seconds=args.doc_timeout or None)
+    except OSError as exc:  # the output folder: unwritable, full; every input fault is an errors-table row
+        _error(f"{exc.filename or args.out}: {exc.strerror or exc} (the run stopped; run it again to resume)")
+        return EXIT_USAGE
     print(json.dumps(summary, sort_keys=True))
-    return 0
+    errors = f": see errors table ({Path(args.out) / 'errors'})" if summary["errors"] else ""
+    print(f"{summary['documents']} documents, {summary['errors']} errors{errors}", file=sys.stderr)
+    return exit_status(summary["documents"], summary["errors"])
 
 
 def _report(args: argparse.Namespace) -> int:
     from .report import build_report
+    from .runfolder import check_report
 
-    html = build_report(corpus=Path(args.corpus), out=Path(args.out), lexicons=Path(args.lexicons), seed=args.seed)
+    corpus, out = Path(args.corpus), Path(args.out)
+    check_report(corpus, out)
+    try:
+        html = build_report(corpus=corpus, out=out, lexicons=Path(args.lexicons), seed=args.seed)
+    except OSError as exc:
+        _error(f"{exc.filename or out}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    except RuntimeError as exc:  # a notebook failed on this corpus: its name, the error, the partial copy
+        _error(exc)
+        return EXIT_USAGE
     print(html)
-    return 0
+    return EXIT_DONE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--id-column", default=None)
     p.add_argument("--force", action="store_true", help="redo partitions already complete")
     p.add_argument("--lexicons", default=str(paths.LEXICONS))
+    p.add_argument("--doc-timeout", type=float, default=DOC_SECONDS, metavar="SECONDS",
+                   help="time budget per document: SECONDS plus 1 s per 20,000 characters; a document over it "
+                        "goes to the errors table (reason timeout); 0: no budget")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("report", help="execute the notebooks and export the HTML report")
@@ -99,7 +127,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_report)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        _error(exc)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

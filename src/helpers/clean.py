@@ -1325,8 +1325,10 @@ def public_edits(edits: pd.DataFrame) -> pd.DataFrame:
 
 
 def clean_command(paths_: list[str], fmt: str = "json") -> int:
-    """Clean files/folders and print documents + edits (json) or a summary (table); 0 ok, 1 nothing usable, 2 some bad."""
+    """Clean files/folders and print documents + edits (json) or a summary (table); exit status as for every
+    command (``helpers.usage``): 0 done, 1 some inputs failed, 2 nothing usable."""
     from .corpus import load_corpus
+    from .usage import exit_status
 
     frames, failed = [], 0
     for target in paths_:
@@ -1344,8 +1346,8 @@ def clean_command(paths_: list[str], fmt: str = "json") -> int:
             frames.append(docs)
     if not frames:
         if not failed:
-            print("error: no input documents", file=sys.stderr)
-        return 1
+            print(f"error: {', '.join(map(str, paths_))}: no input documents", file=sys.stderr)
+        return exit_status(0, failed)
     documents, edits = clean_corpus(pd.concat(frames, ignore_index=True))
     edits = public_edits(edits)
     if fmt == "table":
@@ -1360,7 +1362,7 @@ def clean_command(paths_: list[str], fmt: str = "json") -> int:
         out = json.dumps(payload, ensure_ascii=False, indent=1) + "\n"
     if not write_stdout(out):
         return EXIT_BROKEN_PIPE
-    return 2 if failed else 0
+    return exit_status(len(documents), failed)
 
 
 EXIT_BROKEN_PIPE = 141

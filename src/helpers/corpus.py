@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -37,6 +38,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .safeio import display_path, os_reason
 
 __all__ = [
     "CorpusError",
@@ -49,6 +51,7 @@ __all__ = [
     "hanzi_log_frequency",
     "load_corpus",
     "read_text",
+    "source_label",
 ]
 
 MAX_BYTES: int = 200 * 1024 * 1024
@@ -326,8 +329,9 @@ def _decode(data: bytes, source: str, declared: str | None = None) -> _Decoded:
 def _read_bytes(path: Path, max_bytes: int, source: str) -> bytes:
     try:
         size = path.stat().st_size
-    except FileNotFoundError:
-        raise CorpusError(source, "no such file") from None
+    except OSError as exc:  # missing, a broken or looping link, unreadable: this file only, never the folder
+        raise CorpusError(source, "no such file" if exc.errno == errno.ENOENT and not path.is_symlink()
+                          else os_reason(exc, path)) from None
     if not path.is_file():
         raise CorpusError(source, "not a regular file")
     if size > max_bytes:
@@ -478,9 +482,10 @@ def extract_html_text(markup: str) -> str:
 # Files, folders, tables
 # ---------------------------------------------------------------------------
 
-def _display(path: Path) -> str:
-    """The ``source`` label: repo-relative (stable across machines) when under the repo, else absolute."""
-    resolved = path.resolve()
+def source_label(path: Path) -> str:
+    """The ``source`` label: repo-relative (stable across machines) when under the repo, else absolute
+    (a symbolic-link loop, which cannot be resolved, keeps its unresolved absolute path)."""
+    resolved = Path(display_path(path))
     try:
         return resolved.relative_to(paths.ROOT).as_posix()
     except ValueError:
@@ -590,7 +595,7 @@ def _table_rows(decoded: _Decoded, kind: str, source: str, text_column: str | No
 def _load_file(path: Path, doc_id: str, text_column: str | None, id_column: str | None,
                max_bytes: int) -> tuple[list[dict], list[dict]]:
     """Rows (documents, row-level errors) for one input file; file-level problems raise CorpusError."""
-    source = _display(path)
+    source = source_label(path)
     suffix = path.suffix.lower()
     kind = TEXT_SUFFIXES.get(suffix) or TABLE_SUFFIXES.get(suffix)
     if kind is None:
@@ -652,7 +657,7 @@ def load_corpus(
             rows, row_errors = _load_file(f, ids[f], text_column, id_column, max_bytes)
             clash = next((r["doc"] for r in rows if r["doc"] in used), None)
             if clash is not None:
-                raise CorpusError(_display(f), f"document id {clash!r} already used by {used[clash]}")
+                raise CorpusError(source_label(f), f"document id {clash!r} already used by {used[clash]}")
         except CorpusError as exc:
             if on_error == "raise":
                 raise

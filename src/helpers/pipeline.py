@@ -11,9 +11,9 @@ import gc
 import hashlib
 import json
 import math
+import os
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -21,6 +21,16 @@ import pandas as pd
 
 from . import paths
 from .corpus import folder_files
+from .partitions import (PARTITION_BYTES, PARTITION_ROWS, Partition, check_table, count_documents, is_table,
+                         partition_row_count, partition_size, plan_partitions)
+from .runfolder import MARKERS, Ledger, check_input, check_out, manifest_state, read_manifest, unfinished
+from .safeio import read_json, write_atomic, write_json_atomic
+from .usage import UsageError
+from .watchdog import DOC_SECONDS, DocumentTimeout, budget_seconds, die_with_parent, time_budget
+
+__all__ = ["PARTITION_BYTES", "PARTITION_ROWS", "Partition", "RunIncomplete", "UsageError", "count_documents",
+           "is_run", "load_run", "partition_row_count", "partition_size", "plan_partitions", "process_partition",
+           "run", "run_columns", "run_config", "sentence_records", "study_tables", "token_frames", "write_records"]
 
 TABLES = ("documents", "edits", "errors", "sentences", "tokens", "mentions", "flags")
 
@@ -60,13 +70,14 @@ def study_tables(
     from .escalate import assign_stages
     from .legal import flag_red_lines, load_rules
     from .codebook import load_codebook
+    from .longtext import bound_sentences
     from .segment import split_sentences, tokenize
     from .tactics import code_sentences
 
     lexicons = Path(lexicons)
     docs, errors = load_corpus(corpus)
     documents, edits = clean_corpus(docs, lexicons=lexicons)
-    sentences = split_sentences(documents, edits)
+    sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
     mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
     sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
@@ -173,148 +184,6 @@ def run_columns() -> dict[str, list[str]]:
             "errors": ERROR_COLUMNS}
 
 
-TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
-
-
-def _is_table(input: Path) -> bool:
-    """True when the run's input is one JSONL/CSV/Parquet table (records), not a folder of texts or a text."""
-    return input.is_file() and input.suffix.lower() in TABLE_SUFFIXES
-
-
-@dataclass(frozen=True)
-class Partition:
-    """One unit of work: a group of files, or a slice of records from a table."""
-
-    index: int
-    files: tuple[str, ...] = ()
-    ids: tuple[str, ...] = ()  # each file's document id (helpers.corpus.folder_files: unique in the folder)
-    records: tuple[tuple[str, str, str], ...] = ()  # (doc id, source, text) for table input
-    signature: str = ""  # what the partition holds (files with size and mtime, or a hash of its records)
-    rejected: tuple[tuple[str, str | None, str], ...] = ()  # (source, doc, reason): table rows refused by the plan
-
-    @property
-    def name(self) -> str:
-        return f"part-{self.index:05d}"
-
-    @property
-    def n_docs(self) -> int:
-        return len(self.files) or len(self.records) + len(self.rejected)
-
-
-def _table_batches(path: Path, text_column: str, id_column: str | None, rows: int) -> Iterator[pd.DataFrame]:
-    """Stream a JSONL / CSV / Parquet table in batches of ``rows`` records."""
-    suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        columns = [text_column] + ([id_column] if id_column else [])
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns):
-            yield batch.to_pandas()
-    elif suffix == ".csv":
-        yield from pd.read_csv(path, chunksize=rows, dtype=str, keep_default_na=False)
-    else:
-        yield from pd.read_json(path, lines=True, chunksize=rows, dtype=False)
-
-
-def count_documents(input: Path) -> int | None:
-    """Cheap document count for the progress bar's ETA (None when unknown without a full parse)."""
-    input = Path(input)
-    if not _is_table(input):
-        return len(folder_files(input))
-    if input.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        return pq.ParquetFile(input).metadata.num_rows
-    if input.suffix.lower() == ".jsonl":
-        with open(input, "rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 24), b""))
-    return None
-
-
-PARTITION_BYTES = (250_000, 1_250_000)  # bounds of the automatic partition size for a folder of texts
-MIN_PARTITIONS = 8  # a small corpus still splits into this many, so two or four workers share the work evenly
-
-
-def partition_size(total_bytes: int) -> int:
-    """Automatic partition size for ``total_bytes`` of input: a 1/``MIN_PARTITIONS`` share, within
-    ``PARTITION_BYTES`` (a 10 MB corpus in 8 partitions, not 5 of 2 MB of which the fifth runs alone; any
-    larger one in partitions of 1.25 MB, which bound a worker's memory: ~350 MB each)."""
-    low, high = PARTITION_BYTES
-    return max(low, min(high, -(-total_bytes // MIN_PARTITIONS)))
-
-
-PARTITION_ROWS = (50, 2_000)  # bounds of the automatic partition size for a table, in records
-
-
-def partition_row_count(n_records: int | None) -> int:
-    """Automatic partition size for a table of ``n_records`` (None: unknown, as for CSV without a full parse):
-    a 1/``MIN_PARTITIONS`` share within ``PARTITION_ROWS``, so 3,000 complaints run as 8 partitions, not 2."""
-    low, high = PARTITION_ROWS
-    return high if n_records is None else max(low, min(high, -(-n_records // MIN_PARTITIONS)))
-
-
-def plan_partitions(input: str | Path, text_column: str = "text", id_column: str | None = None,
-                    partition_bytes: int | None = None, partition_rows: int | None = None) -> Iterator[Partition]:
-    """Split the input into partitions lazily; the plan depends only on the input, never on workers.
-    ``partition_bytes`` None: ``partition_size`` of the folder's total size; ``partition_rows`` None:
-    ``partition_row_count`` of the table's records."""
-    input = Path(input)
-    if _is_table(input):
-        if partition_rows is None:
-            partition_rows = partition_row_count(count_documents(input))
-        stem = input.stem
-        row = 0
-        first_row: dict[str, int] = {}  # id -> its row: ids must be unique over the whole table, as in load_corpus
-        for n, batch in enumerate(_table_batches(input, text_column, id_column, partition_rows)):
-            if text_column not in batch.columns:
-                raise ValueError(f"{input}: no text column {text_column!r} (columns: {list(batch.columns)})")
-            if id_column and id_column not in batch.columns:
-                raise ValueError(f"{input}: no id column {id_column!r} (columns: {list(batch.columns)})")
-            texts = batch[text_column].astype(str).tolist()
-            raw_ids = batch[id_column].tolist() if id_column else [f"{stem}:row{row + i}" for i in range(len(batch))]
-            records, rejected = [], []
-            for i, (value, text) in enumerate(zip(raw_ids, texts)):
-                doc = None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-                if not doc:
-                    rejected.append((str(input), None, f"row {row + i}: empty id in column {id_column!r}"))
-                elif doc in first_row:
-                    rejected.append((str(input), doc, f"row {row + i}: duplicate id {doc!r} in column {id_column!r} "
-                                                      f"(first in row {first_row[doc]})"))
-                else:
-                    first_row[doc] = row + i
-                    records.append((doc, str(input), text))
-            digest = hashlib.sha256()
-            for doc, _, text in records:
-                digest.update(f"{len(doc)}:{doc}{len(text)}:{text}".encode("utf-8", "surrogatepass"))
-            for _, doc, reason in rejected:
-                digest.update(f"rejected:{doc}:{reason}".encode("utf-8", "surrogatepass"))
-            yield Partition(n, records=tuple(records), signature=digest.hexdigest(), rejected=tuple(rejected))
-            row += len(batch)
-        return
-    files = [(path, doc, path.stat()) for path, doc in folder_files(input)]
-    if partition_bytes is None:
-        partition_bytes = partition_size(sum(stat.st_size for _, _, stat in files))
-    group: list[str] = []
-    ids: list[str] = []
-    stats: list[str] = []
-    size = 0
-    n = 0
-
-    def close() -> Partition:
-        return Partition(n, files=tuple(group), ids=tuple(ids),
-                         signature=hashlib.sha256("\n".join(stats).encode()).hexdigest())
-    for path, doc, stat in files:
-        group.append(str(path))
-        ids.append(doc)
-        stats.append(f"{path.resolve()}\t{doc}\t{stat.st_size}\t{stat.st_mtime_ns}")
-        size += stat.st_size
-        if size >= partition_bytes:
-            yield close()
-            n, group, ids, stats, size = n + 1, [], [], [], 0
-    if group:
-        yield close()
-
-
 def run_config(lexicons: str | Path = paths.LEXICONS, backend: str = "jieba") -> str:
     """Hash of everything besides its input that a partition's tables depend on: the lexicon files (the
     codebook a researcher edits), the segmenter backend and its version, and the code of the stages that make
@@ -337,8 +206,8 @@ def run_config(lexicons: str | Path = paths.LEXICONS, backend: str = "jieba") ->
 
 
 # The modules whose code makes a run's tables (the views, figures and report read them and do not count)
-CHAIN_MODULES = ("paths", "corpus", "clean", "segment", "codebook", "modality", "tactics", "escalate", "legal",
-                 "pipeline")
+CHAIN_MODULES = ("paths", "corpus", "clean", "segment", "longtext", "codebook", "modality", "tactics", "escalate",
+                 "legal", "pipeline", "partitions")
 
 
 def _records_to_docs(records) -> pd.DataFrame:
@@ -355,11 +224,12 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     from .codebook import load_codebook
     from .escalate import assign_stages
     from .legal import flag_red_lines, load_rules
+    from .longtext import bound_sentences
     from .segment import split_sentences, tokenize
     from .tactics import code_sentences
 
     documents, edits = clean_corpus(docs, lexicons=lexicons, dup_threshold=None)  # linked corpus-wide later
-    sentences = split_sentences(documents, edits)
+    sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
     tokens = tokenize(sentences, backend=backend)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
     mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
@@ -393,74 +263,104 @@ def _text_hash(text: str) -> bytes:
 
 
 def process_partition(part: Partition, out: str | Path, lexicons: str | Path = paths.LEXICONS,
-                      backend: str = "jieba", force: bool = False, config: str = "") -> dict:
-    """Run the chain on one partition and write its Parquet files; a bad document lands in ``errors``.
+                      backend: str = "jieba", force: bool = False, config: str = "",
+                      doc_seconds: float | None = DOC_SECONDS) -> dict:
+    """Run the chain on one partition and write its Parquet files; a bad document lands in ``errors``
+    (one that runs past its time budget, ``budget_seconds(its length, doc_seconds)``, with reason ``timeout``).
 
     Idempotent: a partition is skipped unless ``force`` when its marker file records the same input
-    (``part.signature``) and the same ``config`` (``run_config``: lexicons, backend, code)."""
+    (``part.signature``) and the same ``config`` (``run_config``: lexicons, backend, code); a marker that is
+    missing, torn or says the partition's files were being written means not done. Every file is written
+    atomically, and the marker says ``writing`` before the first table is replaced."""
     out, lexicons = Path(out), Path(lexicons)
-    marker = out / "_partitions" / f"{part.name}.json"
-    if marker.exists() and not force:
-        done = json.loads(marker.read_text())
-        if done.get("signature") == part.signature and done.get("config") == config:
-            return {**done, "skipped": True}
-    from .corpus import load_corpus
+    marker = out / MARKERS / f"{part.name}.json"
+    done = None if force else read_json(marker)
+    if done and done.get("state", "done") == "done" and done.get("signature") == part.signature \
+            and done.get("config") == config:
+        return {**done, "skipped": True}
+    docs, errors = _load_partition(part)
+    batches, failed = _chain_batches(docs, lexicons, backend, doc_seconds)
+    tables = {t: [b[t] for b in batches] for t in RUN_TABLES + (SIGNATURES,) if t != "errors"}
+    tables["errors"] = [pd.DataFrame(errors + failed, columns=ERROR_COLUMNS)]
+    (out / MARKERS).mkdir(parents=True, exist_ok=True)
+    write_json_atomic(marker, {"partition": part.name, "state": "writing"})
+    counts = {"partition": part.name, "docs_in": part.n_docs, "state": "done",
+              "chars": int(sum(b["documents"].text.str.len().sum() for b in batches)),
+              **_write_tables(out, part.name, tables), "signature": part.signature, "config": config}
+    write_json_atomic(marker, counts)
+    return counts
 
-    errors: list[dict] = [{"source": src, "doc": doc, "stage": "load", "reason": reason}
-                          for src, doc, reason in part.rejected]
-    if part.files:
-        frames = []
-        for f, doc in zip(part.files, part.ids or [None] * len(part.files)):
-            docs, errs = load_corpus(f, doc_id=doc)
-            frames.append(docs)
-            errors += [{"source": e.source, "doc": None, "stage": "load", "reason": e.reason} for e in errs.itertuples(index=False)]
-        docs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    else:
+
+def _error(source: str, doc: str | None, stage: str, reason: str) -> dict:
+    """One row of the errors table."""
+    return {"source": source, "doc": doc, "stage": stage, "reason": reason}
+
+
+def _load_partition(part: Partition) -> tuple[pd.DataFrame, list[dict]]:
+    """The partition's documents, and an error row for each input that gave none (never an exception)."""
+    from .corpus import CorpusError, load_corpus
+
+    errors = [_error(src, doc, "load", reason) for src, doc, reason in part.rejected]
+    if not part.files:
         docs = _records_to_docs(part.records)
         empty = docs.raw.str.strip() == ""
-        errors += [{"source": s, "doc": d, "stage": "load", "reason": "empty document"}
-                   for s, d in zip(docs.source[empty], docs.doc[empty])]
-        docs = docs[~empty].reset_index(drop=True)
-
-    tables: dict[str, list[pd.DataFrame]] = {t: [] for t in RUN_TABLES + (SIGNATURES,) if t != "errors"}
-    if len(docs):
+        errors += [_error(s, d, "load", "empty document") for s, d in zip(docs.source[empty], docs.doc[empty])]
+        return docs[~empty].reset_index(drop=True), errors
+    frames = []
+    for f, doc in zip(part.files, part.ids or [None] * len(part.files)):
         try:
-            with _gc_paused():
-                batches = [_stage_chain(docs, lexicons, backend)]
-        except Exception:  # isolate the failing document(s); the rest of the partition goes on
-            batches = []
-            for i in range(len(docs)):
-                one = docs.iloc[[i]].reset_index(drop=True)
-                try:
-                    batches.append(_stage_chain(one, lexicons, backend))
-                except Exception as exc:  # noqa: BLE001 - recorded, never silent
-                    errors.append({"source": one.source[0], "doc": one.doc[0], "stage": "pipeline",
-                                   "reason": f"{type(exc).__name__}: {exc}"})
-        for b in batches:
-            for name in tables:
-                tables[name].append(b[name])
+            docs, errs = load_corpus(f, doc_id=doc)
+        except CorpusError as exc:  # gone since the plan was made
+            errors.append(_error(exc.source, doc, "load", exc.reason))
+            continue
+        except Exception as exc:  # noqa: BLE001 - one file, recorded, never the whole run
+            errors.append(_error(f, doc, "load", f"{type(exc).__name__}: {exc}"))
+            continue
+        frames.append(docs)
+        errors += [_error(e.source, None, "load", e.reason) for e in errs.itertuples(index=False)]
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), errors
 
-    (out / "_partitions").mkdir(parents=True, exist_ok=True)
-    counts = {"partition": part.name, "docs_in": part.n_docs}
-    for name, frames in list(tables.items()) + [("errors", [pd.DataFrame(errors, columns=ERROR_COLUMNS)])]:
+
+def _chain_batches(docs: pd.DataFrame, lexicons: Path, backend: str,
+                   doc_seconds: float | None) -> tuple[list[dict[str, pd.DataFrame]], list[dict]]:
+    """The chain's tables for ``docs`` (one batch, or one per document when the batch fails or runs out of
+    time: each failing document then becomes an error row, ``timeout`` past its own budget)."""
+    if not len(docs):
+        return [], []
+    try:
+        with _gc_paused(), time_budget(budget_seconds(int(docs.raw.str.len().sum()), doc_seconds)):
+            return [_stage_chain(docs, lexicons, backend)], []
+    except (Exception, DocumentTimeout):  # isolate the failing document(s); the rest of the partition goes on
+        pass
+    batches, errors = [], []
+    for i in range(len(docs)):
+        one = docs.iloc[[i]].reset_index(drop=True)
+        try:
+            with time_budget(budget_seconds(len(one.raw[0]), doc_seconds)):
+                batches.append(_stage_chain(one, lexicons, backend))
+        except DocumentTimeout:
+            errors.append(_error(one.source[0], one.doc[0], "pipeline", "timeout"))
+        except Exception as exc:  # noqa: BLE001 - recorded, never silent
+            errors.append(_error(one.source[0], one.doc[0], "pipeline", f"{type(exc).__name__}: {exc}"))
+    return batches, errors
+
+
+def _write_tables(out: Path, name: str, tables: dict[str, list[pd.DataFrame]]) -> dict[str, int]:
+    """Write a partition's tables (each atomically; an empty one leaves no file); returns their row counts."""
+    counts = {}
+    for table, frames in tables.items():
         nonempty = [f for f in frames if len(f)]
         frame = pd.concat(nonempty, ignore_index=True) if nonempty else \
-            pd.DataFrame(columns=run_columns().get(name, SIGNATURE_COLUMNS))
-        if name == "documents" and len(frame):
+            pd.DataFrame(columns=run_columns().get(table, SIGNATURE_COLUMNS))
+        if table == "documents" and len(frame):
             frame = frame.assign(n_chars=frame.text.str.len())
-        folder = out / name
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{part.name}.parquet"
+        (out / table).mkdir(parents=True, exist_ok=True)
+        target = out / table / f"{name}.parquet"
         if len(frame):
-            tmp = target.with_suffix(".tmp")
-            frame.to_parquet(tmp, index=False)
-            tmp.replace(target)
-        elif target.exists():
-            target.unlink()
-        counts[name] = int(len(frame))
-    counts["chars"] = int(tables["documents"][0].text.str.len().sum()) if tables["documents"] and len(tables["documents"][0]) else 0
-    counts["signature"], counts["config"] = part.signature, config
-    marker.write_text(json.dumps(counts, sort_keys=True))
+            write_atomic(target, lambda tmp: frame.to_parquet(tmp, index=False))
+        else:
+            target.unlink(missing_ok=True)
+        counts[table] = int(len(frame))
     return counts
 
 
@@ -494,31 +394,33 @@ def _bounded(submit, parts: Iterable[Partition], limit: int, wait_first):
 def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "local", backend: str = "jieba",
         scheduler: str | None = None, text_column: str = "text", id_column: str | None = None,
         force: bool = False, lexicons: str | Path = paths.LEXICONS, progress: bool = True,
-        partition_bytes: int | None = None, partition_rows: int | None = None) -> dict:
+        partition_bytes: int | None = None, partition_rows: int | None = None,
+        doc_seconds: float | None = DOC_SECONDS) -> dict:
     """Stream ``input`` through the whole pipeline into partitioned Parquet tables under ``out``.
 
     Results are identical for any engine and worker count: the partition plan depends only on
-    the input. Reruns skip finished partitions (``force`` redoes them)."""
+    the input. Reruns skip finished partitions (``force`` redoes them). ``UsageError`` before anything is
+    written for an input that is missing or unusable, or an ``out`` that is, contains or lies inside the
+    input, or is a non-empty folder that holds no run (``helpers.runfolder``)."""
     from tqdm import tqdm
 
     class _Bar(tqdm):
         monitor_interval = 0  # no monitor thread: the local engine forks its workers after the bar exists
 
-    out = Path(out)
+    input, out = Path(input), Path(out)
+    check_run(input, out, text_column, id_column)
     out.mkdir(parents=True, exist_ok=True)
-    manifest = out / "_run.json"
-    previous = json.loads(manifest.read_text()) if manifest.exists() else {}
     # Until this run completes, the folder says so: load_run refuses a half-written run.
-    manifest.write_text(json.dumps({**previous, "complete": False}, sort_keys=True, indent=1))
+    ledger = Ledger(out, {"input": str(input), "backend": backend})
     planned: list[str] = []
 
     def planned_parts() -> Iterator[Partition]:
         for part in plan_partitions(input, text_column, id_column, partition_bytes, partition_rows):
+            ledger.start(part.index)  # in the manifest before a worker writes any of its files
             planned.append(part.name)
             yield part
-    parts = planned_parts()
     # the bar counts inputs (files, or records of a table); a file may hold several documents
-    bar = _Bar(total=count_documents(input), unit="record" if _is_table(Path(input)) else "file", desc="run",
+    bar = _Bar(total=count_documents(input), unit="record" if is_table(input) else "file", desc="run",
                disable=not progress, dynamic_ncols=True, smoothing=0.1)
     summary = {"partitions": 0, "skipped": 0, "inputs": 0, "documents": 0, "chars": 0, "errors": 0, "sentences": 0,
                "mentions": 0, "worker_start": None}  # worker_start: fork or spawn (local engine, workers > 1)
@@ -533,60 +435,82 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
         bar.update(counts.get("docs_in", 0))
 
     kwargs = dict(out=str(out), lexicons=str(lexicons), backend=backend, force=force,
-                  config=run_config(lexicons, backend))
+                  config=run_config(lexicons, backend), doc_seconds=doc_seconds)
     if engine == "dask":
-        from distributed import Client, LocalCluster, wait
-
-        cluster = None
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
-            client = Client(cluster)
-        try:
-            def wait_first(pending):
-                res = wait(list(pending), return_when="FIRST_COMPLETED")
-                return res.done, set(res.not_done)
-
-            for fut in _bounded(lambda p: client.submit(process_partition, p, pure=False, **kwargs), parts,
-                                2 * max(workers, 1), wait_first):
-                collect(fut.result())
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        _run_dask(planned_parts(), kwargs, workers, scheduler, collect)
     elif engine == "local" and workers <= 1:
-        for part in parts:
+        for part in planned_parts():
             collect(process_partition(part, **kwargs))
     elif engine == "local":
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
-        from concurrent.futures import wait as fwait
-
-        context = _worker_context(lexicons, backend)
-        summary["worker_start"] = context.get_start_method()
-        # What forked workers inherit goes to a permanent generation while the pool lives: their collections
-        # skip it, so its memory pages stay shared instead of being copied into each worker.
-        gc.freeze()
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                def wait_first(pending):
-                    done, not_done = fwait(pending, return_when=FIRST_COMPLETED)
-                    return done, set(not_done)
-
-                for fut in _bounded(lambda p: pool.submit(process_partition, p, **kwargs), parts, 2 * workers,
-                                    wait_first):
-                    collect(fut.result())
-        finally:
-            gc.unfreeze()
+        summary["worker_start"] = _run_pool(planned_parts(), kwargs, workers, lexicons, backend, collect)
     else:
         raise ValueError(f"unknown engine {engine!r}: use 'local' or 'dask'")
     bar.close()
-    summary["stale_removed"] = _remove_stale(out, set(planned))
+    summary["stale_removed"] = ledger.remove_stale(planned, RUN_TABLES + (SIGNATURES,))
     summary["duplicates"] = link_run_duplicates(out, planned)
-    manifest.write_text(json.dumps({"input": str(input), "backend": backend, **summary, "complete": True,
-                                    "partitions_written": planned}, sort_keys=True, indent=1))
+    ledger.complete(planned, summary)
     return summary
+
+
+def check_run(input: Path, out: Path, text_column: str = "text", id_column: str | None = None) -> None:
+    """``UsageError`` unless ``input`` holds something to run on and ``out`` is a safe place for the run."""
+    check_input(input)
+    check_out(input, out)
+    if is_table(input):
+        check_table(input, text_column, id_column)
+    elif input.is_dir() and not folder_files(input):
+        raise UsageError(f"{input}: no input files in this folder")
+
+
+def _run_dask(parts: Iterator[Partition], kwargs: dict, workers: int, scheduler: str | None, collect) -> None:
+    """Process the partitions on a Dask cluster: the one at ``scheduler``, else a LocalCluster of ``workers``."""
+    from distributed import Client, LocalCluster, wait
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    try:
+        def wait_first(pending):
+            res = wait(list(pending), return_when="FIRST_COMPLETED")
+            return res.done, set(res.not_done)
+
+        for fut in _bounded(lambda p: client.submit(process_partition, p, pure=False, **kwargs), parts,
+                            2 * max(workers, 1), wait_first):
+            collect(fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_pool(parts: Iterator[Partition], kwargs: dict, workers: int, lexicons: str | Path, backend: str,
+              collect) -> str:
+    """Process the partitions in ``workers`` local processes, which end when this one dies; returns how they
+    were started (fork or spawn)."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
+    from concurrent.futures import wait as fwait
+
+    context = _worker_context(lexicons, backend)
+    # What forked workers inherit goes to a permanent generation while the pool lives: their collections
+    # skip it, so its memory pages stay shared instead of being copied into each worker.
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
+            def wait_first(pending):
+                done, not_done = fwait(pending, return_when=FIRST_COMPLETED)
+                return done, set(not_done)
+
+            for fut in _bounded(lambda p: pool.submit(process_partition, p, **kwargs), parts, 2 * workers,
+                                wait_first):
+                collect(fut.result())
+    finally:
+        gc.unfreeze()
+    return context.get_start_method()
 
 
 WARM_TEXT = "逾期三天后开始每天打电话催收，禁止辱骂债务人及其家人。"  # touches every stage's cue tables
@@ -615,18 +539,6 @@ def _worker_context(lexicons: str | Path, backend: str):
             return mp.get_context("spawn")
         return mp.get_context("fork")
     return mp.get_context("spawn")
-
-
-def _remove_stale(out: Path, planned: set[str]) -> int:
-    """Delete partition files a previous run left that this run's plan does not have (the input shrank, or
-    another partition size was used), so the run folder holds exactly this run's tables."""
-    removed = 0
-    for folder in [out / name for name in RUN_TABLES + (SIGNATURES,)] + [out / "_partitions"]:
-        for path in folder.glob("part-*") if folder.is_dir() else []:
-            if path.name.split(".", 1)[0] not in planned:
-                path.unlink()
-                removed += 1
-    return removed
 
 
 def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float = DUP_THRESHOLD) -> int:
@@ -703,9 +615,7 @@ def link_run_duplicates(out: str | Path, partitions: list[str], threshold: float
         if new != table.column("duplicate_of").to_pylist():
             k = table.schema.get_field_index("duplicate_of")
             table = table.set_column(k, "duplicate_of", pa.array(new, type=pa.string()))
-            tmp = path.with_suffix(".tmp")
-            pq.write_table(table, tmp)
-            tmp.replace(path)
+            write_atomic(path, lambda tmp: pq.write_table(table, tmp))
     return sum(j is not None for j in linked)
 
 
@@ -732,7 +642,7 @@ class RunIncomplete(RuntimeError):
 
 def is_run(path: str | Path) -> bool:
     """True when ``path`` is the output folder of ``python -m helpers run`` (it holds ``_run.json``)."""
-    return (Path(path) / "_run.json").exists()
+    return manifest_state(path) != "absent"
 
 
 def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
@@ -750,12 +660,12 @@ def load_run(out: str | Path, tables: Iterable[str] = RUN_TABLES, columns: dict[
 
 
 def _finished_manifest(out: Path) -> dict:
-    """A run folder's ``_run.json`` (empty when absent); ``RunIncomplete`` for a run that did not finish."""
-    manifest = json.loads((out / "_run.json").read_text()) if (out / "_run.json").exists() else {}
-    if manifest.get("complete") is False:
-        raise RunIncomplete(f"{out}: this run did not finish (interrupted, or still running); "
-                            f"run `python -m helpers run` again to complete it (finished partitions are kept)")
-    return manifest
+    """A run folder's ``_run.json`` (empty when absent); ``RunIncomplete`` for a run that did not finish or
+    whose manifest is unreadable (a write cut short)."""
+    problem = unfinished(out)
+    if problem:
+        raise RunIncomplete(problem)
+    return read_manifest(out)
 
 
 def _run_files(out: Path, name: str, manifest: dict) -> list[Path]:
