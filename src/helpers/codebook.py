@@ -32,7 +32,8 @@ _NEAR_KEYS = {"a", "b", "within"}
 _GENERIC_KEYS = {"cues", "unless_tactics", "unless"}
 MODALITY_LISTS = ("prohibition_strong", "prohibition_weak", "post", "scope_end", "prohibiting_heading",
                   "reporting", "reporting_victim", "reporting_narration", "directive", "block",
-                  "permitting_heading", "unlawful", "unlawful_exempt", "addressee", "limit", "negation")
+                  "permitting_heading", "unlawful", "unlawful_exempt", "addressee", "limit", "limit_tactics",
+                  "negation", "lawful", "normative")
 
 TACTIC_COLUMNS = ["tactic", "name_en", "name_zh", "weight", "cfpb_subissue", "definition",
                   "n_literal", "n_regex", "n_near", "n_generic", "n_examples", "n_counter_examples"]

@@ -72,6 +72,9 @@ class ModalityCues:
     unlawful_exempt: frozenset[str] = frozenset()  # tactics a declaration addressed to the debtor threatens with
     addressee: re.Pattern | None = None      # the debtor addressed (你, 您, 贵方)
     limit: re.Pattern | None = None          # limits on a tactic (每日不超过两次) — rule 10
+    limit_tactics: frozenset[str] = frozenset()  # the tactics a limit prohibits the excess of (empty: all)
+    lawful: re.Pattern | None = None         # statements that conduct is lawful or a right (是合法的权利)
+    normative: re.Pattern | None = None      # duties and rights inside narrative genres (法院指出…应当…)
     negation: re.Pattern | None = None       # conduct denied (并未, 从未) just before a mention
 
     @classmethod
@@ -94,6 +97,9 @@ class ModalityCues:
             unlawful_exempt=frozenset(lists.get("unlawful_exempt", [])),
             addressee=_alternation(lists.get("addressee", [])),
             limit=_alternation(lists.get("limit", [])),
+            limit_tactics=frozenset(lists.get("limit_tactics", [])),
+            lawful=_alternation(lists.get("lawful", [])),
+            normative=_alternation(lists.get("normative", [])),
             negation=_alternation(lists.get("negation", []), anchor=""),
         )
 
@@ -210,10 +216,10 @@ def heading_permits(heading: str | None, cues: ModalityCues | None = None) -> bo
     return bool(heading) and cues.permitting is not None and bool(cues.permitting.search(heading))
 
 
-def limits(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -> bool:
+def limits(text: str, span: tuple[int, int], cues: ModalityCues | None = None, tactic: str | None = None) -> bool:
     """True when the mention's clause limits the tactic (每日拨打不超过两次; rule 10)."""
     cues = cues or default_cues()
-    if cues.limit is None:
+    if cues.limit is None or (cues.limit_tactics and tactic is not None and tactic not in cues.limit_tactics):
         return False
     lo, hi = clause_bounds(text, span[0])
     return bool(cues.limit.search(text, lo, max(hi, span[1])))
@@ -269,9 +275,10 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
     if not 0 <= start <= end <= len(sentence_text):
         raise ValueError(f"span {span} outside sentence of length {len(sentence_text)}")
     under_prohibition, under_permission, narrative, default = _context(context, cues)
+    normative_genre = isinstance(context, Mapping) and bool(context.get("normative"))
     if prohibition_scopes(sentence_text, (start, end), cues):
         return "prohibited"
-    if limits(sentence_text, (start, end), cues):
+    if limits(sentence_text, (start, end), cues, tactic):
         return "prohibited"
     clause_start, clause_end = clause_bounds(sentence_text, start)
     own_directive = _has_directive(sentence_text, clause_start, max(clause_end, end), cues)
@@ -281,8 +288,15 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
         return "prescribed"
     if declares_unlawful(sentence_text, cues, tactic):
         return "prohibited"
+    if cues.lawful is not None and cues.lawful.search(sentence_text):
+        return "prescribed"
+    if narrative and cues.normative is not None and cues.normative.search(sentence_text, clause_start,
+                                                                         max(clause_end, end)):
+        return "prescribed"
     reported = context.get("reported") if isinstance(context, Mapping) else None
-    if narrative or (reported if reported is not None else is_reported(sentence_text, cues)):
+    if normative_genre:
+        pass  # statutes and rulebooks state duties and prohibitions; their 本行 / 根据法律 do not narrate (rule 11)
+    elif narrative or (reported if reported is not None else is_reported(sentence_text, cues)):
         return "reported"
     if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
         return "prescribed"

@@ -45,7 +45,8 @@ MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "actor", "cue", "start",
 _KIND_RANK = {"literal": 0, "regex": 1, "near": 2, "generic": 3}
 _ASCII = re.compile(r"[A-Za-z0-9]")
 ITEM_MARKER = re.compile(
-    r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[一二三四五六七八九十]{1,3}[、是]|"
+    r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[（(][一二三四五六七八九十]{1,3}[)）]|"
+    r"[一二三四五六七八九十]{1,3}[、是]|"
     r"第[一二三四五六七八九十百\d]+[条章节]|[A-Za-z][、.．)）]|[①②③④⑤⑥⑦⑧⑨⑩])\s*"
 )
 LIST_HEADING = re.compile(
@@ -421,11 +422,16 @@ def _register(docs: list, narrating: list[bool]) -> dict[str, str]:
     return {doc: ("reported" if n / total >= REGISTER_THRESHOLD else "prescribed") for doc, (n, total) in counts.items()}
 
 
+ARTICLE_MARKER = re.compile(r"^\s*第[一二三四五六七八九十百\d]+[条章节]")
+
+
 def _heading_part(text: str) -> str | None:
     """The list-introducing heading a sentence opens with (…如下：, 禁止以下行为：, a short
-    title line), or None. Numbered items are not headings: they are handled as items."""
+    title line), or None. Numbered items are not headings: they are handled as items, unless the item
+    itself ends by introducing a list (第六条 催收人员禁止下列行为：)."""
     if ITEM_MARKER.match(text):
-        return None
+        m = LIST_HEADING.search(text)
+        return text if m and m.end() >= len(text.rstrip()) and text.rstrip()[-1:] in "：:" else None
     m = LIST_HEADING.search(text)
     if m and m.start() <= 80:
         return text[: m.end()]
@@ -489,6 +495,8 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
                 list_heading = item_heading = None
             if list_heading is not None and n - list_since > MAX_LIST_SPAN:
                 list_heading = None
+            if list_heading is not None and n > list_since and ARTICLE_MARKER.match(text):
+                list_heading = None  # a new article of a statute or rulebook ends the list of the one before
             if marker:
                 num = marker.group("num") or marker.group("pnum")
                 if num is not None:
@@ -500,7 +508,8 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
             genre = genres.get(doc)
             default = genre_book.default_modality(genre) or register.get(doc, "prescribed")
             context = {"heading": None, "heading_prohibits": False, "heading_permits": False, "default": default,
-                       "reported": narrating[idx], "narrative": genre_book.narrative(genre), "genre": genre}
+                       "reported": narrating[idx], "narrative": genre_book.narrative(genre),
+                       "normative": genre_book.stance.get(genre or "") == "normative", "genre": genre}
             if heading is not None:
                 item_heading = None
                 if heading_prohibits(heading, cues):
