@@ -166,7 +166,7 @@ def test_violence_and_detention_have_no_tactic_id_but_abuse_is_t12():
     ("你已涉嫌恶意透支，将承担刑事责任。", {("T04", "prescribed")}),        # rule 8 exemption: a threat
     ("我当时就保留了通话录音作为证据。", set()),                           # rule 1: the debtor's act
     ("构成犯罪的，依法追究刑事责任。", set()),                              # rule 1: a law's sanction
-    ("您好，请问是王先生吗？现在方便接电话吗？", {("T05", "prescribed")}),   # rule 4: greeting
+    ("您好，请问是王先生吗？现在方便接电话吗？", {("T05", "prescribed"), ("T15", "prescribed")}),  # rule 4: greeting, identity check
 ])
 def test_decision_rules(text, expected):
     assert {(m["tactic"], m["modality"]) for m in find_mentions(text, CODEBOOK)} == expected
