@@ -341,3 +341,22 @@ def test_red_line_stance_follows_the_modality_cues_of_the_codebook_in_use(tmp_pa
     edited = flag_red_lines(sentences, codebook=load_codebook(custom))
     assert set(bundled.stance) == {"crossed_prescribed"}
     assert set(edited.stance) == {"acknowledged"} and set(edited.rule) == set(bundled.rule)
+
+
+def test_red_lines_take_the_stance_of_the_mention_they_rest_on():
+    """One stance engine: over every coded sentence of the bundled and the validation corpora, a flag resting on a
+    tactic mention has that mention's modality, and no flag disagrees with an overlapping mention of its tactics."""
+    from helpers import paths
+    from helpers.pipeline import study_tables
+
+    to_stance = {"prescribed": "crossed_prescribed", "reported": "crossed_reported", "prohibited": "acknowledged"}
+    for corpus in (paths.RAW, paths.ROOT / "corpus" / "validation" / "texts"):
+        t = study_tables(corpus, tokens=False)
+        mentions = t["mentions"]
+        resting = t["flags"][t["flags"].basis.str.startswith("mention:")]
+        assert len(resting) > 10
+        for f in resting.itertuples(index=False):
+            _, tactic, modality = f.basis.split(":")
+            assert f.stance == to_stance[modality]
+            same = mentions[(mentions.doc == f.doc) & (mentions.sent == f.sent) & (mentions.tactic == tactic)]
+            assert modality in set(same.modality), (f.doc, f.sent, tactic)

@@ -37,6 +37,7 @@ class Actors:
     """Compiled actors.yaml."""
 
     rules: tuple[ActorRule, ...]
+    any: re.Pattern | None = None  # every pattern at once: a sentence it misses has no act but the collector's
     examples: tuple[dict, ...] = ()
     counter_examples: tuple[dict, ...] = ()
 
@@ -75,7 +76,9 @@ def _load_cached(resolved: str, mtime_ns: int, size: int) -> Actors:
             unless=_alternation(resolved, f"actors.{name}.unless", entry.get("unless")),
             subject=_alternation(resolved, f"actors.{name}.subject", entry.get("subject")),
         ))
-    return Actors(rules=tuple(rules), examples=tuple(spec.get("examples") or ()),
+    every = "|".join(f"(?:{p.pattern})" for r in rules for p in r.patterns)
+    return Actors(rules=tuple(rules), any=re.compile(every) if every else None,
+                  examples=tuple(spec.get("examples") or ()),
                   counter_examples=tuple(spec.get("counter_examples") or ()))
 
 
@@ -103,6 +106,8 @@ def _voided(rule: ActorRule, text: str, start: int) -> bool:
 def actor_spans(text: str, actors: Actors | None = None) -> list[tuple[int, int, str]]:
     """(start, end, actor) of every non-collector act in one sentence, clause by clause."""
     actors = actors or load_actors()
+    if actors.any is None or not actors.any.search(text):
+        return []
     out: list[tuple[int, int, str]] = []
     bounds = [0] + [m.end() for m in CLAUSE_BREAK.finditer(text)] + [len(text) + 1]
     for lo, hi in zip(bounds, bounds[1:]):

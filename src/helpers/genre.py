@@ -18,6 +18,7 @@ from . import paths
 
 STANCES = ("narrative", "normative", "instructional", "mixed")
 UNKNOWN = "unknown"
+HEAD_CHARS = 2000  # a genre shows in a document's title, header and first paragraphs: only these are scanned
 
 
 class GenresError(ValueError):
@@ -82,8 +83,9 @@ def load_genres(path: str | Path | None = None) -> Genres:
 
 
 def genre_scores(text: str, genres: Genres) -> dict[str, int]:
-    """Weighted cue matches per genre in one text."""
-    return {name: sum(w * len(p.findall(text)) for p, w in cues) for name, cues in genres.cues.items()}
+    """Weighted cue matches per genre in the first ``HEAD_CHARS`` characters of a text (time bounded per document)."""
+    head = text[:HEAD_CHARS]
+    return {name: sum(w * len(p.findall(head)) for p, w in cues) for name, cues in genres.cues.items()}
 
 
 def genre_of_text(text: str, genres: Genres | None = None) -> str:
@@ -92,6 +94,13 @@ def genre_of_text(text: str, genres: Genres | None = None) -> str:
     scores = genre_scores(text, genres)
     best = max(scores, key=lambda g: scores[g], default=None)
     return best if best is not None and scores[best] >= genres.min_score else UNKNOWN
+
+
+def with_genres(documents: pd.DataFrame, genres: Genres | None = None) -> pd.DataFrame:
+    """The documents table with its ``genre`` and ``genre_source`` columns (the input's genre where given)."""
+    found = document_genres(documents, genres)
+    out = documents.drop(columns=[c for c in ("genre", "genre_source") if c in documents.columns])
+    return out.assign(genre=found["genre"].to_numpy(), genre_source=found["genre_source"].to_numpy())
 
 
 def document_genres(documents: pd.DataFrame, genres: Genres | None = None) -> pd.DataFrame:

@@ -225,12 +225,24 @@ def limits(text: str, span: tuple[int, int], cues: ModalityCues | None = None, t
     return bool(cues.limit.search(text, lo, max(hi, span[1])))
 
 
+def _sentence_frames(text: str, cues: ModalityCues) -> tuple[bool, bool, bool]:
+    """(declares unlawful, addresses the debtor, declares lawful) for a whole sentence; the last sentence is
+    remembered, as the mentions of one sentence ask in a row."""
+    key = (id(cues), text)
+    if _LAST_FRAMES[0] != key:
+        found = tuple(bool(p is not None and p.search(text)) for p in (cues.unlawful, cues.addressee, cues.lawful))
+        _LAST_FRAMES[:] = [key, found, cues]
+    return _LAST_FRAMES[1]
+
+
+_LAST_FRAMES: list = [None, (False, False, False), None]
+
+
 def declares_unlawful(text: str, cues: ModalityCues | None = None, tactic: str | None = None) -> bool:
     """True when the sentence declares the conduct it names unlawful (rule 8)."""
     cues = cues or default_cues()
-    if cues.unlawful is None or not cues.unlawful.search(text):
-        return False
-    return not (tactic in cues.unlawful_exempt and cues.addressee is not None and cues.addressee.search(text))
+    unlawful, addressed, _ = _sentence_frames(text, cues)
+    return unlawful and not (tactic in cues.unlawful_exempt and addressed)
 
 
 def is_negated(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -> bool:
@@ -288,7 +300,7 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
         return "prescribed"
     if declares_unlawful(sentence_text, cues, tactic):
         return "prohibited"
-    if cues.lawful is not None and cues.lawful.search(sentence_text):
+    if _sentence_frames(sentence_text, cues)[2]:
         return "prescribed"
     if narrative and cues.normative is not None and cues.normative.search(sentence_text, clause_start,
                                                                          max(clause_end, end)):

@@ -72,16 +72,20 @@ def study_tables(
     from .codebook import load_codebook
     from .longtext import bound_sentences
     from .segment import split_sentences, tokenize
-    from .tactics import code_sentences
+    from .genre import with_genres
+    from .tactics import code_sentences, codebook_genres
 
     lexicons = Path(lexicons)
     docs, errors = load_corpus(corpus)
     documents, edits = clean_corpus(docs, lexicons=lexicons)
     sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
-    mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
+    documents = with_genres(documents, codebook_genres(codebook))
+    genres = dict(zip(documents["doc"], documents["genre"]))
+    mentions = code_sentences(sentences, codebook, documents=documents, edits=edits, genres=genres)
     sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
-    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook)
+    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook,
+                           genres=genres)
     out = {
         "documents": documents,
         "edits": edits,
@@ -178,7 +182,7 @@ def run_columns() -> dict[str, list[str]]:
     from .segment import SENTENCE_COLUMNS, TOKEN_COLUMNS
     from .tactics import MENTION_COLUMNS
 
-    return {"documents": list(DOC_COLUMNS), "edits": list(EDIT_COLUMNS),
+    return {"documents": list(DOC_COLUMNS) + ["genre", "genre_source"], "edits": list(EDIT_COLUMNS),
             "sentences": list(SENTENCE_COLUMNS) + ["stage", "stage_cue", "stage_source", "intensity"],
             "tokens": list(TOKEN_COLUMNS), "mentions": list(MENTION_COLUMNS), "flags": list(FLAG_COLUMNS),
             "errors": ERROR_COLUMNS}
@@ -226,15 +230,19 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     from .legal import flag_red_lines, load_rules
     from .longtext import bound_sentences
     from .segment import split_sentences, tokenize
-    from .tactics import code_sentences
+    from .genre import with_genres
+    from .tactics import code_sentences, codebook_genres
 
     documents, edits = clean_corpus(docs, lexicons=lexicons, dup_threshold=None)  # linked corpus-wide later
     sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
     tokens = tokenize(sentences, backend=backend)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
-    mentions = code_sentences(sentences, codebook, documents=documents, edits=edits)
+    documents = with_genres(documents, codebook_genres(codebook))
+    genres = dict(zip(documents["doc"], documents["genre"]))
+    mentions = code_sentences(sentences, codebook, documents=documents, edits=edits, genres=genres)
     sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
-    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook)
+    flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook,
+                           genres=genres)
     # Parquet outputs are exported data: PII in the audit trail is masked (public_edits).
     return {"documents": documents, "edits": public_edits(edits), "sentences": sentences, "tokens": tokens,
             "mentions": mentions, "flags": flags, SIGNATURES: _signature_table(documents)}
