@@ -6,14 +6,20 @@ import re
 import time
 
 import numpy as np
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import paths
 from helpers.clean import OffsetIndex, clean_corpus, rebuild_raw
 from helpers.longtext import CUT_KIND, MAX_SENTENCE, bound_sentences, cut_points
-from helpers.pipeline import _records_to_docs, study_tables
+from helpers.pipeline import study_tables
 from helpers.segment import split_sentences
+
+
+def _docs(doc: str, text: str) -> pd.DataFrame:
+    """One loaded document, as ``helpers.corpus.load_corpus`` gives it."""
+    return pd.DataFrame([{"doc": doc, "source": doc, "sha256": "", "encoding": "utf-8", "kind": "txt", "raw": text}])
 
 
 def _pieces(text: str, limit: int) -> list[str]:
@@ -40,7 +46,7 @@ def test_pieces_are_bounded_and_cover_the_text(text, limit):
 
 
 def _chain(text: str):
-    documents, edits = clean_corpus(_records_to_docs([("d", "s", text)]), lexicons=paths.LEXICONS)
+    documents, edits = clean_corpus(_docs("d", text), lexicons=paths.LEXICONS)
     return documents, edits, split_sentences(documents, edits)
 
 
@@ -79,7 +85,7 @@ def test_corpora_without_long_sentences_are_untouched():
 
 def _unpunctuated(n: int) -> str:
     seed = next(paths.RAW.glob("*.txt")).read_text(encoding="utf-8")
-    documents, _ = clean_corpus(_records_to_docs([("s", "s", seed)]), lexicons=paths.LEXICONS)
+    documents, _ = clean_corpus(_docs("s", seed), lexicons=paths.LEXICONS)
     flat = re.sub(r"[\s。！？；;!?，、：:,.（）()“”\"'《》【】…—\-]", "", "".join(documents["text"]))
     return (flat * (n // len(flat) + 1))[:n]
 

@@ -57,14 +57,16 @@ def test_a_document_over_its_budget_goes_to_errors_and_the_run_goes_on(tmp_path,
     corpus.mkdir()
     for name, text in (("a", "催收员每天打电话。"), ("b_slow", "这份文件很慢。"), ("c", "严禁辱骂客户。")):
         (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
-    pipeline.warm_chain()  # lexicons and dictionaries loaded: a normal document takes milliseconds
-    real = pipeline._stage_chain
+    from helpers import longtext
 
-    def stage_chain(docs, lexicons, backend):
-        if docs["raw"].str.contains("很慢").any():
+    pipeline.warm_chain()  # lexicons and dictionaries loaded: a normal document takes milliseconds
+    real = longtext.bound_sentences
+
+    def bound_sentences(sentences, documents, edits):  # a stage of the chain that never ends on one text
+        if documents["text"].str.contains("很慢").any():
             _spin(20)  # the old run waited it out (no budget): no timeout row
-        return real(docs, lexicons, backend)
-    monkeypatch.setattr(pipeline, "_stage_chain", stage_chain)
+        return real(sentences, documents, edits)
+    monkeypatch.setattr(longtext, "bound_sentences", bound_sentences)
     t0 = time.perf_counter()
     summary = run(corpus, tmp_path / "r", progress=False, doc_seconds=1)
     assert time.perf_counter() - t0 < 15
@@ -75,16 +77,16 @@ def test_a_document_over_its_budget_goes_to_errors_and_the_run_goes_on(tmp_path,
 
 DRIVER = textwrap.dedent("""
     import sys, time
-    from helpers import pipeline
+    from helpers import longtext, pipeline
 
-    real = pipeline._stage_chain
+    real = longtext.bound_sentences
 
-    def slow(docs, lexicons, backend):  # every partition takes a minute: the workers are busy when the parent dies
-        if "warm" not in set(docs["doc"]):
+    def slow(sentences, documents, edits):  # every partition takes a minute: the workers are busy when the parent dies
+        if not documents["doc"].str.startswith("warm").all():
             time.sleep(60)
-        return real(docs, lexicons, backend)
+        return real(sentences, documents, edits)
 
-    pipeline._stage_chain = slow
+    longtext.bound_sentences = slow
     pipeline.run(sys.argv[1], sys.argv[2], workers=2, progress=False, partition_bytes=1)
 """)
 
