@@ -205,8 +205,8 @@ def test_sigkill_at_a_write_then_resume(corpus, baseline, point, torn):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(paths.ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r"
-        proc = subprocess.run([sys.executable, "-c", DRIVER, str(corpus), str(out), str(k), "torn" if torn else "whole"],
-                              env=env, capture_output=True, timeout=300)
+        argv = [sys.executable, "-c", DRIVER, str(corpus), str(out), str(k), "torn" if torn else "whole"]
+        proc = subprocess.run(argv, env=env, capture_output=True, timeout=300)
         assert proc.returncode == -9, proc.stderr.decode()[-2000:]
         _run(corpus, out)
         _assert_same(out, baseline)
@@ -313,8 +313,9 @@ def test_inputs_of_every_bad_kind_become_error_rows(tmp_path, capsys):
     assert {"binary.txt", "empty.txt", "notes.docx", "mojibake.txt"} <= set(reasons)
 
     table = tmp_path / "records.jsonl"
-    lines = [json.dumps({"id": "g1", "text": SCRIPT}, ensure_ascii=False), "{not json", json.dumps({"id": "n", "text": None}),
-             json.dumps({"id": "m"}), json.dumps({"id": "x", "text": 12345}), json.dumps({"id": "e", "text": " "}),
+    lines = [json.dumps({"id": "g1", "text": SCRIPT}, ensure_ascii=False), "{not json",
+             json.dumps({"id": "n", "text": None}), json.dumps({"id": "m"}), json.dumps({"id": "x", "text": 12345}),
+             json.dumps({"id": "e", "text": " "}),
              json.dumps({"id": "g1", "text": COMPLAINT}, ensure_ascii=False), json.dumps({"text": RULES}, ensure_ascii=False),
              "[1, 2]", json.dumps({"id": "g2", "text": RULES}, ensure_ascii=False)]
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
