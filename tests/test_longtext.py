@@ -83,11 +83,19 @@ def test_corpora_without_long_sentences_are_untouched():
     assert cut is sentences and trail is edits
 
 
-def _unpunctuated(n: int) -> str:
+def _seed_text() -> str:
+    """The bundled page's clean text (no page chrome)."""
     seed = next(paths.RAW.glob("*.txt")).read_text(encoding="utf-8")
     documents, _ = clean_corpus(_docs("s", seed), lexicons=paths.LEXICONS)
-    flat = re.sub(r"[\s。！？；;!?，、：:,.（）()“”\"'《》【】…—\-]", "", "".join(documents["text"]))
-    return (flat * (n // len(flat) + 1))[:n]
+    return "\n".join(documents["text"])
+
+
+def _repeated(text: str, n: int) -> str:
+    return (text * (n // len(text) + 1))[:n]
+
+
+def _unpunctuated(n: int) -> str:
+    return _repeated(re.sub(r"[\s。！？；;!?，、：:,.（）()“”\"'《》【】…—\-]", "", _seed_text()), n)
 
 
 def test_a_long_unpunctuated_line_is_cut_and_recorded(tmp_path):
@@ -102,8 +110,8 @@ def test_a_long_unpunctuated_line_is_cut_and_recorded(tmp_path):
 
 def test_time_is_linear_in_sentence_length(tmp_path):
     """One 100k-character sentence took 3.8 s in the red-line step alone (quadratic); now the line costs about
-    what the same length of ordinary text does."""
-    ordinary = (next(paths.RAW.glob("*.txt")).read_text(encoding="utf-8") * 2)[:100_000]
+    what the same length of ordinary text (the same characters with their punctuation) does."""
+    ordinary = _repeated(_seed_text(), 100_000)
     for name, text in (("ordinary", ordinary), ("line", _unpunctuated(100_000))):
         (tmp_path / name).mkdir()
         (tmp_path / name / "t.txt").write_text(text, encoding="utf-8")
