@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import importlib
 import io
 import re
+import subprocess
+import sys
 
 import nbformat
 import pandas as pd
@@ -337,15 +340,27 @@ def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path, monkeypatch
     assert len(listed) == 43 and "complaint_40-a00" in set(listed["doc"])
 
 
+def _snapshot(root):
+    """sha256 and mtime of every file under ``root``."""
+    return {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
 @needs_pipeline
 def test_report_runs_on_another_corpus_and_names_its_documents(tmp_path):
+    """``python -m helpers report --corpus DIR``: the report names the corpus's documents, and the corpus is
+    never written to (sha256 and mtime of every input file before and after)."""
     corpus = tmp_path / "texts"
     corpus.mkdir()
     texts = SECOND_CORPUS
     for stem, text in texts.items():
         (corpus / f"{stem}.txt").write_text(text, encoding="utf-8")
-    html = report.build_report(corpus=corpus, out=tmp_path / "out", lexicons=paths.LEXICONS,
-                               progress=False).read_text(encoding="utf-8")
+    before = _snapshot(corpus)
+    proc = subprocess.run([sys.executable, "-m", "helpers", "report", "--corpus", str(corpus), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, cwd=paths.ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert _snapshot(corpus) == before
+    html = (tmp_path / "out" / "study.html").read_text(encoding="utf-8")
     for stem in texts:
         assert stem in html, f"report does not name document {stem}"
     # the seed's documents and the notebooks' prose about it stay out (the appendices may still cite the seed

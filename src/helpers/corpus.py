@@ -484,8 +484,9 @@ def extract_html_text(markup: str) -> str:
 
 def source_label(path: Path) -> str:
     """The ``source`` label: repo-relative (stable across machines) when under the repo, else absolute
-    (a symbolic-link loop, which cannot be resolved, keeps its unresolved absolute path)."""
-    resolved = Path(display_path(path))
+    (a broken or looping symbolic link is named by its own path, not where it points)."""
+    path = Path(path)
+    resolved = Path(display_path(path)) if path.exists() else Path(display_path(path.parent)) / path.name
     try:
         return resolved.relative_to(paths.ROOT).as_posix()
     except ValueError:

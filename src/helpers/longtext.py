@@ -8,9 +8,10 @@ last clause mark (，、： , : … — or a space) in the second half of each w
 ``MAX_SENTENCE`` characters where there is none.
 
 Nothing is cut silently: every cut is an audit-trail row in ``edits`` (kind ``long_sentence``, rule
-``clause_mark`` or ``fixed_length``, ``before == after == ""`` at the cut's clean and raw offset, or at the start of the
-cleaning edit the cut falls inside), so ``rebuild_raw`` gives the same raw text and the notebooks' edit summary counts the cuts. The bundled and
-test corpora have no sentence over 178 characters: they are never cut.
+``clause_mark`` or ``fixed_length``, ``before == after == ""`` at the cut's clean and raw offset, or at the
+start of the cleaning edit the cut falls inside), so ``rebuild_raw`` gives the same raw text and the
+notebooks' edit summary counts the cuts. The bundled and test corpora have no sentence over 178 characters:
+they are never cut.
 """
 from __future__ import annotations
 

@@ -76,7 +76,8 @@ def jsonl_rows(path: Path) -> Iterator[Row]:
             except UnicodeDecodeError as exc:
                 yield Row(n, where, None, f"not UTF-8 (byte {exc.start})")
             except ValueError as exc:
-                yield Row(n, where, None, f"invalid JSON ({getattr(exc, 'msg', exc)}, column {getattr(exc, 'colno', '?')})")
+                detail = f"{exc.msg}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                yield Row(n, where, None, f"invalid JSON ({detail})")
             else:
                 yield Row(n, where, obj) if isinstance(obj, dict) else Row(n, where, None, "not a JSON object")
             n += 1

@@ -283,8 +283,7 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
     out, lexicons = Path(out), Path(lexicons)
     marker = out / MARKERS / f"{part.name}.json"
     done = None if force else read_json(marker)
-    if done and done.get("state", "done") == "done" and done.get("signature") == part.signature \
-            and done.get("config") == config:
+    if done and _is_done(done, part, config, out):
         return {**done, "skipped": True}
     docs, errors = _load_partition(part)
     batches, failed = _chain_batches(docs, lexicons, backend, doc_seconds)
@@ -297,6 +296,15 @@ def process_partition(part: Partition, out: str | Path, lexicons: str | Path = p
               **_write_tables(out, part.name, tables), "signature": part.signature, "config": config}
     write_json_atomic(marker, counts)
     return counts
+
+
+def _is_done(record: dict, part: Partition, config: str, out: Path) -> bool:
+    """True when a partition record says it was made from this input and config and its tables are all there."""
+    if record.get("state", "done") != "done" or record.get("signature") != part.signature \
+            or record.get("config") != config:
+        return False
+    return all((out / table / f"{part.name}.parquet").is_file() for table in RUN_TABLES + (SIGNATURES,)
+               if record.get(table))
 
 
 def _error(source: str, doc: str | None, stage: str, reason: str) -> dict:
@@ -444,16 +452,18 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
 
     kwargs = dict(out=str(out), lexicons=str(lexicons), backend=backend, force=force,
                   config=run_config(lexicons, backend), doc_seconds=doc_seconds)
-    if engine == "dask":
-        _run_dask(planned_parts(), kwargs, workers, scheduler, collect)
-    elif engine == "local" and workers <= 1:
-        for part in planned_parts():
-            collect(process_partition(part, **kwargs))
-    elif engine == "local":
-        summary["worker_start"] = _run_pool(planned_parts(), kwargs, workers, lexicons, backend, collect)
-    else:
-        raise ValueError(f"unknown engine {engine!r}: use 'local' or 'dask'")
-    bar.close()
+    try:  # the bar ends its line whatever happens, so an error message starts on a line of its own
+        if engine == "dask":
+            _run_dask(planned_parts(), kwargs, workers, scheduler, collect)
+        elif engine == "local" and workers <= 1:
+            for part in planned_parts():
+                collect(process_partition(part, **kwargs))
+        elif engine == "local":
+            summary["worker_start"] = _run_pool(planned_parts(), kwargs, workers, lexicons, backend, collect)
+        else:
+            raise ValueError(f"unknown engine {engine!r}: use 'local' or 'dask'")
+    finally:
+        bar.close()
     summary["stale_removed"] = ledger.remove_stale(planned, RUN_TABLES + (SIGNATURES,))
     summary["duplicates"] = link_run_duplicates(out, planned)
     ledger.complete(planned, summary)

@@ -28,8 +28,8 @@ _PART = re.compile(r"part-(\d{5,})")
 
 
 def manifest_state(folder: str | Path) -> str:
-    """``absent``; ``ok`` (a manifest of this tool); ``torn`` (unreadable, as a write cut short leaves it);
-    ``foreign`` (a ``_run.json`` some other program wrote)."""
+    """``absent``; ``ok`` (a manifest of this tool); ``torn`` (unreadable, as a write cut short leaves it, or
+    beside this tool's partition records); ``foreign`` (a ``_run.json`` some other program wrote)."""
     path = Path(folder) / MANIFEST
     if not path.is_file():
         return "absent"
@@ -40,7 +40,7 @@ def manifest_state(folder: str | Path) -> str:
         head = path.read_bytes().lstrip()[:1]
     except OSError:
         return "torn"
-    return "torn" if head in (b"", b"{") else "foreign"
+    return "torn" if head in (b"", b"{") or (Path(folder) / MARKERS).is_dir() else "foreign"
 
 
 def is_run_folder(folder: str | Path) -> bool:
@@ -95,7 +95,8 @@ def check_out(input: str | Path, out: str | Path) -> None:
         raise UsageError(f"--out {out} contains the input {input}: choose a new or empty folder for the run")
     if dst.exists() and not dst.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder")
-    if dst.is_dir() and any(dst.iterdir()) and not is_run_folder(dst):
+    first_write = tmp_path(dst / MANIFEST).name  # all a run killed while writing its first manifest leaves
+    if dst.is_dir() and any(p.name != first_write for p in dst.iterdir()) and not is_run_folder(dst):
         raise UsageError(f"--out {out} is not empty and holds no run of this tool (no {MANIFEST}): "
                          f"choose a new or empty folder (a run only ever removes files its manifest lists)")
 
@@ -139,8 +140,9 @@ def owned_partitions(manifest: dict) -> set[str]:
 
 
 def partition_files(out: Path, name: str, tables: Iterable[str]) -> list[Path]:
-    """Every file a partition may have in a run folder: one per table, its record, and their temporaries."""
-    files = [Path(out) / table / f"{name}.parquet" for table in tables] + [Path(out) / MARKERS / f"{name}.json"]
+    """Every file a partition may have in a run folder: its record first (removed first, the partition is no
+    longer done before any of its tables goes), then one per table, and their temporaries."""
+    files = [Path(out) / MARKERS / f"{name}.json"] + [Path(out) / table / f"{name}.parquet" for table in tables]
     return files + [tmp_path(f) for f in files]
 
 
@@ -185,6 +187,8 @@ class Ledger:
         """Remove the owned partitions' files the plan lacks and leftover temporaries; returns the files removed
         (temporaries not counted)."""
         stale = stale_files(self.out, self.owned, set(planned), tables)
+        if tmp_path(self.out / MANIFEST).is_file():  # the manifest's own temporary, from a run killed writing it
+            stale.append(tmp_path(self.out / MANIFEST))
         for path in stale:
             path.unlink(missing_ok=True)
         return sum(not p.name.endswith(".tmp") for p in stale)
