@@ -123,6 +123,12 @@ def actor_spans(text: str, actors: Actors | None = None) -> list[tuple[int, int,
     return sorted(out)
 
 
+def collector_named(text: str, actors: Actors | None = None) -> bool:
+    """True when the sentence names a collector as a subject (the debtor actor's ``unless_before`` patterns)."""
+    actors = actors or load_actors()
+    return any(r.unless_before is not None and r.unless_before.search(text) for r in actors.rules if r.actor == "debtor")
+
+
 def actor_of(span: tuple[int, int], spans: list[tuple[int, int, str]]) -> str:
     """The actor of a cue at ``span``: the first non-collector act it overlaps, else the collector."""
     s, e = span

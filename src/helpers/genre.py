@@ -33,12 +33,17 @@ class Genres:
     cues: dict[str, tuple[tuple[re.Pattern, int], ...]]
     min_score: int
     examples: tuple[tuple[str, str], ...] = ()
+    debtor_tactics: dict = None  # genre -> tactics that are the debtor's own acts there unless a collector is the subject
 
     def default_modality(self, genre: str | None) -> str | None:
         """The modality a mention without any stance cue takes in ``genre`` (None: the register rule decides)."""
         stance = self.stance.get(genre or "")
         return {"narrative": "reported", "normative": "prescribed", "instructional": "prescribed",
                 "mixed": "reported"}.get(stance)
+
+    def debtors(self, genre: str | None) -> frozenset:
+        """Tactics that in ``genre`` are the debtor's own acts unless the collector is the subject."""
+        return (self.debtor_tactics or {}).get(genre or "", frozenset())
 
     def narrative(self, genre: str | None) -> bool:
         """True when conduct said to have happened in ``genre`` is reported whatever the verb (rule 7)."""
@@ -54,13 +59,14 @@ def _load_cached(resolved: str, mtime_ns: int, size: int) -> Genres:
     spec = paths.read_yaml(resolved) or {}
     if not isinstance(spec.get("genres"), dict) or not spec["genres"]:
         _fail(resolved, "genres", "must be a non-empty mapping of genre name to {stance, cues}")
-    stance, cues, examples = {}, {}, []
+    stance, cues, examples, debtor = {}, {}, [], {}
     for name, entry in spec["genres"].items():
         if not isinstance(entry, dict):
             _fail(resolved, f"genres.{name}", "must be a mapping")
         if entry.get("stance") not in STANCES:
             _fail(resolved, f"genres.{name}.stance", f"must be one of {STANCES}, got {entry.get('stance')!r}")
         stance[name] = entry["stance"]
+        debtor[name] = frozenset(str(t) for t in entry.get("debtor_tactics") or [])
         compiled = []
         for k, cue in enumerate(entry.get("cues") or []):
             if not isinstance(cue, dict) or "re" not in cue:
@@ -71,7 +77,8 @@ def _load_cached(resolved: str, mtime_ns: int, size: int) -> Genres:
                 _fail(resolved, f"genres.{name}.cues[{k}]", f"bad regex {cue['re']!r}: {exc}")
         cues[name] = tuple(compiled)
         examples += [(name, str(t)) for t in entry.get("examples") or []]
-    return Genres(stance=stance, cues=cues, min_score=int(spec.get("min_score", 3)), examples=tuple(examples))
+    return Genres(stance=stance, cues=cues, min_score=int(spec.get("min_score", 3)), examples=tuple(examples),
+                  debtor_tactics=debtor)
 
 
 def load_genres(path: str | Path | None = None) -> Genres:

@@ -34,7 +34,7 @@ import ahocorasick
 import numpy as np
 import pandas as pd
 
-from .actor import COLLECTOR, Actors, actor_of, actor_spans, load_actors
+from .actor import COLLECTOR, Actors, actor_of, actor_spans, collector_named, load_actors
 from .codebook import Codebook, load_codebook
 from .genre import Genres, genre_of_text, load_genres
 from .modality import ModalityCues, heading_permits, heading_prohibits, is_negated, is_reported, modality_of
@@ -583,6 +583,9 @@ def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
             if is_negated(text, (h.start, h.end), cues):
                 continue
             actor = actor_of((h.start, h.end), spans)
+            if actor == COLLECTOR and h.tactic in genre_book.debtors(context.get("genre")) \
+                    and not collector_named(text, actors):
+                actor = "debtor"  # recordings and evidence in a complaint or advice are the debtor's (rule 1)
             if actor != COLLECTOR and not all_actors:
                 continue
             ctx = context
