@@ -46,4 +46,4 @@ def test_malformed_genres_file_names_file_and_field(tmp_path):
 
 
 def test_the_bundled_file_is_the_default():
-    assert load_genres(paths.LEXICONS / "genres.yaml") is GENRES
+    assert load_genres(paths.LEXICONS / "genres.yaml") == GENRES
