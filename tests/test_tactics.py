@@ -211,7 +211,7 @@ def test_generic_and_veto_are_data(tmp_path):
     ("[^甲]", None),
 ])
 def test_required_literals(pattern, expected):
-    from helpers.tactics import required_literals
+    from helpers.text.screen import required_literals
 
     found = required_literals(pattern)
     assert (found if found is None else set(found)) == expected
@@ -221,7 +221,8 @@ def test_literal_screen_never_drops_a_matching_pattern():
     """Property: on random texts over the cues' own characters, every regex cue that matches is a candidate."""
     import random
 
-    from helpers.tactics import LiteralScreen, _compiled
+    from helpers.tactics import _compiled
+    from helpers.text.screen import LiteralScreen
 
     matcher, _ = _compiled(load_codebook())
     patterns = [p for _, p, _ in matcher.regex] + [p.pattern for _, _, p in matcher.generic]

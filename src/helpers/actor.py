@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import paths
+from .text.breaks import CLAUSE_BREAK
 
 COLLECTOR = "collector"
-CLAUSE_BREAK = re.compile(r"[，,。；;！？!?\n]")
 
 
 class ActorsError(ValueError):

@@ -23,7 +23,8 @@ from . import paths
 from .actor import COLLECTOR, Actors, actor_of, actor_spans, load_actors
 from .modality import default_cues, modality_of
 from .codebook import Codebook, load_codebook
-from .tactics import (LiteralScreen, built_once, code_sentences, codebook_actors, codebook_cues, codebook_genres,
+from .text.screen import LiteralScreen, built_once
+from .tactics import (code_sentences, codebook_actors, codebook_cues, codebook_genres,
                       sentence_contexts, sentence_genres)
 
 RULE_IDS: tuple[str, ...] = tuple(f"R{i:02d}" for i in range(1, 14))
@@ -401,7 +402,7 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
 
 
 def _screen(ind: Indicators):
-    """A ``helpers.tactics.LiteralScreen`` over every cue (its first pattern: all of a cue's patterns must
+    """A ``helpers.text.screen.LiteralScreen`` over every cue (its first pattern: all of a cue's patterns must
     match) and every names / acknowledge pattern, and the (kind, rule, cue or pattern) behind each screen
     index, in the order hits are collected; built once per indicator set."""
     def build():

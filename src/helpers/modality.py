@@ -40,9 +40,10 @@ from collections.abc import Mapping  # (typing.Mapping's isinstance check is ~10
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .text.breaks import CLAUSE_BREAK, SENTENCE_BREAK
+from .text.screen import LiteralScreen, built_once
+
 MODALITIES = ("prescribed", "prohibited", "reported")
-CLAUSE_BREAK = re.compile(r"[，,：:；;。！？!?\n]")
-SENTENCE_BREAK = re.compile(r"[；;。！？!?\n]")
 MAX_STRONG_CLAUSES = 2  # a strong prohibition reaches at most this many clause boundaries
 MAX_POST_GAP = 20       # characters between a mention and a closing post cue
 
@@ -165,7 +166,7 @@ _STRONG, _WEAK, _DIRECTIVE, _POST = 0, 1, 2, 3
 
 
 def _live(text: str, cues: ModalityCues) -> frozenset[int]:
-    """Indices of the modality patterns that can match somewhere in ``text`` (``helpers.tactics.LiteralScreen``:
+    """Indices of the modality patterns that can match somewhere in ``text`` (``helpers.text.screen.LiteralScreen``:
     a pattern whose required literals are absent cannot match the text nor any part of it); the last
     sentence is remembered, as the mentions of one sentence ask in a row."""
     key = (id(cues), text)
@@ -180,7 +181,7 @@ _LAST_LIVE: list = [None, frozenset(), None]
 
 
 def _screen(cues: ModalityCues):
-    return _tactics.built_once(cues, lambda: _tactics.LiteralScreen(
+    return built_once(cues, lambda: LiteralScreen(
         [cues.strong.pattern, cues.weak.pattern, cues.directive.pattern] + [p.pattern for p in cues.post]
         + [p.pattern for p in cues.narrating]))
 
@@ -314,5 +315,3 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
         return "prescribed"
     return default
 
-
-from . import tactics as _tactics  # noqa: E402 - at the end: helpers.tactics imports this module

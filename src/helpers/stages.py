@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
 from . import paths
-from .tactics import LiteralScreen, built_once
+from .text.screen import LiteralScreen, built_once
 
 LEAD_CHARS = 12
 """A cue opening a list item or paragraph must start within this many characters."""
@@ -219,7 +219,7 @@ _ANY_NUMBER = re.compile(r"[\d一二两三四五六七八九十百]")  # every d
 
 @lru_cache(maxsize=1)
 def _day_screen():
-    """A ``helpers.tactics.LiteralScreen`` over the day forms (each needs its unit, a bracket or a plus)."""
+    """A ``helpers.text.screen.LiteralScreen`` over the day forms (each needs its unit, a bracket or a plus)."""
     return LiteralScreen(p.pattern for _, _, p in _DAY_FORMS)
 
 
@@ -266,7 +266,7 @@ def _day_cues(text: str, st: Stages, heading: bool) -> list[StageCue]:
 
 
 def _cue_screen(st: Stages):
-    """A ``helpers.tactics.LiteralScreen`` over the stage cues, built once per ``Stages``."""
+    """A ``helpers.text.screen.LiteralScreen`` over the stage cues, built once per ``Stages``."""
     return built_once(st, lambda: LiteralScreen(c.pattern.pattern for c in st.cues))
 
 

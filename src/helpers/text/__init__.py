@@ -1,0 +1,1 @@
+"""Shared text tools: clause and sentence breaks, list markers, the literal pre-filter."""
