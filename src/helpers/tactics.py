@@ -40,7 +40,7 @@ from .genre import Genres, genre_of_text, load_genres
 from .modality import ModalityCues, heading_permits, heading_prohibits, is_negated, is_reported, modality_of
 from .segment import document_rows
 from .text.breaks import ARTICLE_MARKER, ITEM_MARKER, LIST_HEADING
-from .text.screen import LiteralScreen, built_once, screen_literals
+from .text.screen import screen_literals
 
 MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "actor", "cue", "start", "end", "raw_start", "raw_end",
                    "weight"]

@@ -5,7 +5,6 @@ cues each ask a ``LiteralScreen`` which of their patterns can match a sentence, 
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import ahocorasick
