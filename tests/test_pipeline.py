@@ -168,8 +168,8 @@ def test_code_command_prints_one_record_per_sentence(small_corpus, tmp_path):
                           cwd=paths.ROOT)
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
-    keys = {"file", "doc", "duplicate_of", "sent", "text", "start", "end", "tactics", "stage", "intensity",
-            "red_lines", "acknowledged"}
+    keys = {"file", "doc", "genre", "duplicate_of", "sent", "text", "start", "end", "tactics", "other_actors", "stage",
+            "intensity", "red_lines", "acknowledged"}
     assert records and all(set(r) == keys for r in records)
     assert [(r["doc"], r["sent"]) for r in records] == sorted((r["doc"], r["sent"]) for r in records)
     assert any(t["id"] == "T07" and t["modality"] == "prescribed" for r in records for t in r["tactics"])
@@ -410,3 +410,20 @@ def test_run_command_names_a_missing_input(tmp_path):
                           capture_output=True, text=True, cwd=paths.ROOT)
     assert proc.returncode == 2 and "nope: no such file or folder" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_code_output_shows_genre_actor_and_acts_left_out(tmp_path):
+    """Each record names its document's genre and each mention its actor; the debtor's own acts are listed apart."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "c.txt").write_text("投诉对象：某平台。催收员天天打电话骂我，我保留了录音并报了警。", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "helpers", "code", str(tmp_path / "c.txt"), "--format", "jsonl"],
+                          capture_output=True, text=True, encoding="utf-8")
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    abuse = next(r for r in records if "骂我" in r["text"])
+    assert {t["actor"] for t in abuse["tactics"]} == {"collector"}
+    assert {(t["id"], t["actor"]) for t in abuse["other_actors"]} == {("T15", "debtor")}
+    assert all(r["genre"] for r in records)

@@ -20,6 +20,21 @@ def _error(message: object) -> None:
     print(f"error: {one_line(message)}", file=sys.stderr)
 
 
+def _other_actors(tables: dict, lexicons) -> "pd.DataFrame | None":
+    """Mentions of the debtor's, an authority's or a law's acts in these tables (shown apart by ``code``)."""
+    from pathlib import Path
+
+    from .codebook import load_codebook
+    from .tactics import code_sentences
+
+    if not len(tables["sentences"]) or "genre" not in tables["documents"].columns:
+        return None
+    path = Path(lexicons) / "codebook.yaml" if lexicons else None
+    every = code_sentences(tables["sentences"], load_codebook(path if path and path.exists() else None),
+                           genres=dict(zip(tables["documents"]["doc"], tables["documents"]["genre"])), all_actors=True)
+    return every[every["actor"] != "collector"]
+
+
 def _code(args: argparse.Namespace) -> int:
     from .clean import EXIT_BROKEN_PIPE, write_stdout
     from .corpus import CorpusError
@@ -38,7 +53,7 @@ def _code(args: argparse.Namespace) -> int:
             _error(f"{err.source}: {err.reason}")
             failed += 1
         all_tables.append(tables)
-    records = [rec for tables in all_tables for rec in sentence_records(tables)]
+    records = [rec for tables in all_tables for rec in sentence_records(tables, _other_actors(tables, args.lexicons))]
     if not records and not failed:
         _error(f"{', '.join(args.paths)}: no documents to code")
     buffer = io.StringIO()

@@ -113,39 +113,55 @@ def _none_if_nan(value):
     return value
 
 
-def sentence_records(tables: dict[str, pd.DataFrame]) -> Iterator[dict]:
-    """One JSON-ready record per sentence, in reading order (the ``code`` command's output)."""
+def sentence_records(tables: dict[str, pd.DataFrame], others: pd.DataFrame | None = None) -> Iterator[dict]:
+    """One JSON-ready record per sentence, in reading order (the ``code`` command's output): its document's genre,
+    its tactic mentions with modality and actor, stage, intensity and red lines. ``others``: mentions of acts that
+    are not the collector's (``code_sentences(all_actors=True)``), listed apart so a reader sees what was left out.
+
+    One pass: mentions and flags are grouped once into dicts, never sliced per sentence (linear in the corpus)."""
     docs = tables["documents"]
     source_of = dict(zip(docs["doc"], docs["source"]))
     duplicate_of = dict(zip(docs["doc"], docs["duplicate_of"]))
-    mentions = tables["mentions"]
+    genre_of = dict(zip(docs["doc"], docs["genre"])) if "genre" in docs.columns else {}
+    by_sent_m: dict[tuple, list[dict]] = {}
+    mention_cols = ["doc", "sent", "tactic", "modality", "actor", "cue", "start", "end"]
+    frames = [tables["mentions"]] + ([others] if others is not None and len(others) else [])
+    for frame in frames:
+        if not len(frame):
+            continue
+        cols = [c for c in mention_cols if c in frame.columns]
+        for t in frame[cols].itertuples(index=False):
+            by_sent_m.setdefault((t.doc, t.sent), []).append(
+                {"id": t.tactic, "modality": t.modality, "actor": getattr(t, "actor", "collector"), "cue": t.cue,
+                 "start": int(t.start), "end": int(t.end)})
+    by_sent_f: dict[tuple, tuple[set, set]] = {}
     flags = tables["flags"]
-    by_sent_m = {k: g for k, g in mentions.groupby(["doc", "sent"], sort=False)} if len(mentions) else {}
-    by_sent_f = {k: g for k, g in flags.groupby(["doc", "sent"], sort=False)} if len(flags) else {}
-    for row in tables["sentences"].itertuples(index=False):
+    if len(flags):
+        for f in flags[["doc", "sent", "rule", "stance"]].itertuples(index=False):
+            crossed, acknowledged = by_sent_f.setdefault((f.doc, f.sent), (set(), set()))
+            (acknowledged if f.stance == "acknowledged" else crossed).add(f.rule)
+    sentences = tables["sentences"]
+    has_stage, has_intensity = "stage" in sentences.columns, "intensity" in sentences.columns
+    for row in sentences.itertuples(index=False):
         key = (row.doc, row.sent)
-        m = by_sent_m.get(key)
-        f = by_sent_f.get(key)
-        tactics = [] if m is None else [
-            {"id": t.tactic, "modality": t.modality, "cue": t.cue, "start": int(t.start), "end": int(t.end)}
-            for t in m.sort_values(["start", "tactic"]).itertuples(index=False)
-        ]
-        crossed = [] if f is None else sorted(set(f.loc[f.stance.str.startswith("crossed"), "rule"]))
-        acknowledged = [] if f is None else sorted(set(f.loc[f.stance == "acknowledged", "rule"]))
-        intensity = _none_if_nan(getattr(row, "intensity", None))
+        found = sorted(by_sent_m.get(key, ()), key=lambda m: (m["actor"] != "collector", m["start"], m["id"]))
+        crossed, acknowledged = by_sent_f.get(key, ((), ()))
+        intensity = _none_if_nan(row.intensity) if has_intensity else None
         yield {
             "file": str(source_of[row.doc]),
             "doc": row.doc,
+            "genre": _none_if_nan(genre_of.get(row.doc)),
             "duplicate_of": _none_if_nan(duplicate_of[row.doc]),
             "sent": int(row.sent),
             "text": row.text,
             "start": int(row.start),
             "end": int(row.end),
-            "tactics": tactics,
-            "stage": _none_if_nan(getattr(row, "stage", None)),
+            "tactics": [m for m in found if m["actor"] == "collector"],
+            "other_actors": [m for m in found if m["actor"] != "collector"],
+            "stage": _none_if_nan(row.stage) if has_stage else None,
             "intensity": None if intensity is None else float(intensity),
-            "red_lines": crossed,
-            "acknowledged": acknowledged,
+            "red_lines": sorted(crossed),
+            "acknowledged": sorted(acknowledged),
         }
 
 
