@@ -360,3 +360,8 @@ def test_red_lines_take_the_stance_of_the_mention_they_rest_on():
             assert f.stance == to_stance[modality]
             same = mentions[(mentions.doc == f.doc) & (mentions.sent == f.sent) & (mentions.tactic == tactic)]
             assert modality in set(same.modality), (f.doc, f.sent, tactic)
+
+
+def test_a_report_that_declares_the_conduct_unlawful_crosses_and_acknowledges():
+    assert stances("被告人多次打电话辱骂被害人，其行为已构成寻衅滋事罪。", "R01") == {"crossed_reported", "acknowledged"}
+    assert stances("催收员打电话辱骂我。", "R01") == {"crossed_reported"}

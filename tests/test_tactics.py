@@ -162,7 +162,8 @@ def test_violence_and_detention_have_no_tactic_id_but_abuse_is_t12():
 @pytest.mark.parametrize("text, expected", [
     ("每日拨打电话不超过两次。", {("T08", "prohibited")}),                  # rule 10: a limit prohibits
     ("催收员并未上门。", set()),                                          # conduct denied
-    ("其行为已构成寻衅滋事罪，催收人员多次辱骂被害人。", {("T12", "prohibited")}),  # rule 8
+    ("催收人员不得辱骂债务人，否则构成违法。", {("T12", "prohibited")}),               # rule 8
+    ("被告人多次辱骂被害人，其行为已构成寻衅滋事罪。", {("T12", "reported")}),     # rules 7 and 8: still reported
     ("你已涉嫌恶意透支，将承担刑事责任。", {("T04", "prescribed")}),        # rule 8 exemption: a threat
     ("我当时就保留了通话录音作为证据。", set()),                           # rule 1: the debtor's act
     ("构成犯罪的，依法追究刑事责任。", set()),                              # rule 1: a law's sanction

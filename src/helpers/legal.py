@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import paths
 from .actor import COLLECTOR, Actors, actor_of, actor_spans, load_actors
-from .modality import default_cues, modality_of
+from .modality import declares_unlawful, default_cues, modality_of
 from .codebook import Codebook, load_codebook
 from .text.screen import LiteralScreen, built_once
 from .tactics import (code_sentences, codebook_actors, codebook_cues, codebook_genres,
@@ -397,8 +397,14 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
     # A crossing not backed by a tactic mention yields to an explicit acknowledgement of the
     # same rule in the same sentence (骂人是一种负面情绪，一旦有人开骂…: one warning, not both).
     acknowledged = {h["rule"] for h in hits if h["stance"] == "acknowledged"}
-    return [h for h in hits if not (h["rule"] in acknowledged and h["stance"] != "acknowledged"
+    hits = [h for h in hits if not (h["rule"] in acknowledged and h["stance"] != "acknowledged"
                                     and not h["basis"].startswith("mention"))]
+    # A report that also declares the conduct unlawful (其行为已构成寻衅滋事罪) crosses the rule as reported and
+    # acknowledges it (codebook §6 rules 7 and 8).
+    if any(h["stance"] == "crossed_reported" for h in hits) and declares_unlawful(text):
+        hits += [{**h, "stance": "acknowledged", "basis": "unlawful_declaration"} for h in hits
+                 if h["stance"] == "crossed_reported" and h["rule"] not in acknowledged]
+    return hits
 
 
 def _screen(ind: Indicators):

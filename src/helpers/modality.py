@@ -15,17 +15,20 @@ Decision order for a mention at ``span`` in a sentence (first rule that fires wi
 3. prohibited — the sentence sits under a prohibiting heading (``context``) and the
    mention's own clause carries no directive of its own; prescribed under a permitting
    heading (合法的催收方式包括：) (rule 9).
-4. prohibited — the sentence declares conduct unlawful (构成违法, 涉嫌…罪, 侵犯…权; rule 8),
+4. prescribed — inside a narrative genre, a clause that lays a duty or a right (法院指出，债权人应当…).
+5. prohibited — the sentence declares conduct unlawful (构成违法, 涉嫌…罪, 侵犯…权; rule 8),
    except for a tactic in ``unlawful_exempt`` (the legal threat) when the sentence addresses the
-   debtor (你涉嫌恶意透支 is the collector's threat, not a prohibition).
-5. reported — news/court/complaint narration anywhere in the sentence (据报道, 被告人,
+   debtor (你涉嫌恶意透支 is the collector's threat, not a prohibition), and except conduct the
+   sentence narrates (a judgment's findings stay reported; red lines add the acknowledgement);
+   prescribed — the sentence states the conduct is lawful or a right (是合法的权利).
+6. reported — news/court/complaint narration anywhere in the sentence (据报道, 被告人,
    打我电话, 我行 …, or past-tense narration with a third-person actor), or a document whose
    genre narrates (complaints, news, court texts: conduct said to have happened is reported
-   whatever the verb; rule 7; ``context["narrative"]``).
-6. prescribed — a directive or recommendation (应, 要, 可以, 必须, 赶紧, 最有效 …) anywhere in the
+   whatever the verb; rule 7; ``context["narrative"]``); never in normative genres (rule 11).
+7. prescribed — a directive or recommendation (应, 要, 可以, 必须, 赶紧, 最有效 …) anywhere in the
    sentence: a sentence that instructs instructs about all it names (老赖榜单有限，赶紧把这个发给他);
    duties laid on collectors (应当告知) are prescribed (rule 11).
-7. the context's default: set by the document's genre (helpers.genre), else ``prescribed`` in
+8. the context's default: set by the document's genre (helpers.genre), else ``prescribed`` in
    instructional documents (manuals state instructions as bare imperatives and list items:
    前三天每日电话催要), ``reported`` in documents whose register is narrative (set by
    ``tactics.document_register``). Without context the default is ``prescribed``.
@@ -299,17 +302,18 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
         return "prohibited"
     if under_permission:
         return "prescribed"
-    if declares_unlawful(sentence_text, cues, tactic):
-        return "prohibited"
-    if _sentence_frames(sentence_text, cues)[2]:
-        return "prescribed"
     if narrative and cues.normative is not None and cues.normative.search(sentence_text, clause_start,
                                                                          max(clause_end, end)):
         return "prescribed"
     reported = context.get("reported") if isinstance(context, Mapping) else None
-    if normative_genre:
-        pass  # statutes and rulebooks state duties and prohibitions; their 本行 / 根据法律 do not narrate (rule 11)
-    elif narrative or (reported if reported is not None else is_reported(sentence_text, cues)):
+    # statutes and rulebooks state duties and prohibitions; their 本行 / 根据法律 do not narrate (rule 11)
+    narrated = not normative_genre and (narrative or (reported if reported is not None
+                                                       else is_reported(sentence_text, cues)))
+    if declares_unlawful(sentence_text, cues, tactic) and not narrated:
+        return "prohibited"  # conduct said to have happened stays reported; its red line is also acknowledged
+    if _sentence_frames(sentence_text, cues)[2]:
+        return "prescribed"
+    if narrated:
         return "reported"
     if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
         return "prescribed"

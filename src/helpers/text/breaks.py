@@ -8,7 +8,7 @@ CLAUSE_BREAK = re.compile(r"[，,：:；;。！？!?\n]")
 SENTENCE_BREAK = re.compile(r"[；;。！？!?\n]")
 """Ends a sentence-like unit inside a coded sentence (semicolons included)."""
 ITEM_MARKER = re.compile(
-    r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[（(][一二三四五六七八九十]{1,3}[)）]|"
+    r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[（(][一二三四五六七八九十壹贰叁肆伍陆柒捌玖拾]{1,3}[)）]|"
     r"[一二三四五六七八九十]{1,3}[、是]|"
     r"第[一二三四五六七八九十百\d]+[条章节]|[A-Za-z][、.．)）]|[①②③④⑤⑥⑦⑧⑨⑩])\s*"
 )
