@@ -191,13 +191,14 @@ _DAY_FORMS: tuple[tuple[str, int, re.Pattern], ...] = (
     ("after", 2, re.compile(rf"逾期(?P<a>{_NUM}){_UNIT}之?后")),
     ("within", 2, re.compile(rf"逾期(?P<a>{_NUM}){_UNIT}(?:以内|之内|内)")),
     ("first", 0, re.compile(rf"(?<!逾期)前(?P<a>{_NUM})\s*(?P<u>天|日)")),
-    ("single", 2, re.compile(rf"逾期(?:已经?)?(?:满|第)?(?P<a>{_NUM}){_UNIT}")),
+    ("single", 2, re.compile(rf"逾期(?:的)?(?:已经?)?(?:满|第)?(?P<a>{_NUM}){_UNIT}")),
 )
 _BUCKET = re.compile(r"(?<![A-Za-z0-9])M(?P<n>\d)(?P<plus>\+?)(?![A-Za-z0-9])")
 _LABEL_START = re.compile(r"\s*[【\[(（]?\s*$")  # only a bracket before a bucket that opens a label
 _LABEL_END = re.compile(r"\s*(?:[：:】\]]|$)")
 _NAMED = frozenset({"phase", "grade", "lifecycle", "bucket"})  # vocabularies whose cues a text may define
-_DEFINED_BY = re.compile(r"(?:催收|案件|阶段|客户|账户)?\s*[(（：:]\s*")  # 前期催收（逾期1-15天）, M2：31-60天
+# 前期催收（逾期1-15天）, M2：31-60天, 中期催收：施压升级阶段（1-3个月） (a short label may sit between)
+_DEFINED_BY = re.compile(r"(?:催收|案件|阶段|客户|账户)?\s*(?:[：:][^，。；：:(（]{0,10})?\s*[(（：:]\s*")
 _DEFINES = re.compile(r"\s*[(（]\s*")  # 逾期31-60天（M2）
 
 
