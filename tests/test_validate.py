@@ -58,6 +58,9 @@ def test_agreement_counts_and_errors():
     assert set(res.errors.item) == {"2", "3"}
     assert res.rules.set_index("stance").loc["crossed", "f1"] == 1.0
     assert summary["stage: wrong stage assigned (items)"] == 0
+    # item 3: staged by the machine only, a false stage; item 1 is the one the hand coder staged, and it is right
+    assert summary["items the hand coders staged"] == 1 and summary["stage accuracy (items the hand coders staged)"] == 1.0
+    assert summary["items the machine staged"] == 2 and summary["false stages (machine stage not the hand coders')"] == 1
 
 
 def test_intercoder_agreement_between_two_hand_codings():

@@ -272,6 +272,13 @@ def agreement(gold: pd.DataFrame, predicted: pd.DataFrame, tactics: list[str] | 
         ("stage accuracy (items staged by either)", float((staged.gold == staged.machine).mean()) if len(staged) else float("nan")),
         ("stage: wrong stage assigned (items)", int(((staged.gold != staged.machine) & (staged.gold != "none") & (staged.machine != "none")).sum())),
     ]
+    by_hand, by_machine = stage_pairs[stage_pairs.gold != "none"], stage_pairs[stage_pairs.machine != "none"]
+    summary += [
+        ("items the hand coders staged", len(by_hand)),
+        ("stage accuracy (items the hand coders staged)", float((by_hand.gold == by_hand.machine).mean()) if len(by_hand) else float("nan")),
+        ("items the machine staged", len(by_machine)),
+        ("false stages (machine stage not the hand coders')", int((by_machine.gold != by_machine.machine).sum())),
+    ]
     return Agreement(
         per_tactic=per_tactic,
         summary=pd.DataFrame(summary, columns=["measure", "value"]),

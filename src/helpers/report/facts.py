@@ -18,7 +18,7 @@ from ..pipeline import study_tables
 KEY_PACKAGES = (
     "cuishou-study", "pandas", "numpy", "scipy", "matplotlib", "jieba", "rjieba", "opencc",
     "pyahocorasick", "charset-normalizer", "pyyaml", "pyarrow", "pylopdf-fonts-zh-cn",
-    "papermill", "nbconvert", "fonttools",
+    "papermill", "nbconvert", "fonttools", "scikit-learn",
 )
 FACT_COLUMNS = {"documents": ["doc", "source", "sha256", "title", "n_chars", "duplicate_of"],
                 "edits": ["kind", "rule"], "sentences": ["stage", "stage_source"],
