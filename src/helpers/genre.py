@@ -36,10 +36,10 @@ class Genres:
     debtor_tactics: dict = None  # genre -> tactics that are the debtor's own acts there unless a collector is the subject
 
     def default_modality(self, genre: str | None) -> str | None:
-        """The modality a mention without any stance cue takes in ``genre`` (None: the register rule decides)."""
+        """The modality a mention without any stance cue takes in ``genre`` (None: the register rule decides,
+        as in mixed genres such as advice, which both narrate and instruct)."""
         stance = self.stance.get(genre or "")
-        return {"narrative": "reported", "normative": "prescribed", "instructional": "prescribed",
-                "mixed": "reported"}.get(stance)
+        return {"narrative": "reported", "normative": "prescribed", "instructional": "prescribed"}.get(stance)
 
     def debtors(self, genre: str | None) -> frozenset:
         """Tactics that in ``genre`` are the debtor's own acts unless the collector is the subject."""
