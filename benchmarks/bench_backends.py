@@ -3,7 +3,7 @@
 The reference is jieba's own ``Tokenizer.lcut(text, HMM=True)`` on the project dictionary (the tokens the study
 means by "jieba"). Compared with it, sentence by sentence: ``Segmenter("jieba")`` (the array path of
 ``helpers.jieba_arrays``) and ``Segmenter("rjieba")`` (jieba-rs), on
-- the bundled corpus (``corpus/raw``) and the held-out texts (``tests/data/heldout*/texts``), cleaned and split
+- the bundled corpus (``corpus/raw``) and the held-out texts (``corpus/validation/heldout*/texts``), cleaned and split
   into sentences as the pipeline does,
 - ``--mb`` MB of generated text: seeded random mixes of dictionary words, user-dictionary words, any Han
   characters (rare ones too, which jieba's HMM cuts), digits, Latin letters, punctuation and line breaks.
@@ -104,7 +104,7 @@ def main() -> None:
     contenders = {"Segmenter('jieba')": Segmenter("jieba"), "Segmenter('rjieba')": Segmenter("rjieba")}
     reference = lambda text: exact.lcut(text, HMM=True)  # noqa: E731
     sets = {"corpus/raw": corpus_sentences(paths.RAW)}
-    for folder in sorted((paths.ROOT / "tests" / "data").glob("heldout*/texts")):
+    for folder in sorted((paths.ROOT / "corpus" / "validation").glob("heldout*/texts")):
         sets[folder.parent.name] = corpus_sentences(folder)
     sets[f"generated {args.mb:g} MB"] = generated_lines(args.mb)
     for name, texts in sets.items():

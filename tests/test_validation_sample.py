@@ -10,32 +10,32 @@ from helpers import paths
 from helpers.pipeline import study_tables
 from helpers.validate import agreement, compare, intercoder, load_gold
 
-DATA = paths.ROOT / "tests" / "data"
+DATA = paths.ROOT / "corpus" / "validation"
 
-# measured levels, rounded down to two decimals
-# (2026-12-08, session 7: after the stance engine and codebook §6. The bundled-page sample and its second
-# coder predate §6's decision rules: rules 2 and 4 now code abuse (T12) and a collector's self-introduction
-# (T15) that those older gold files leave uncoded, so their in-sample levels fell by 0.01-0.03 while the
-# held-out texts rose from 0.72 to 0.74; the multi-genre gold below is coded under §6.)
-SAMPLE_MICRO_F1 = 0.92
-SAMPLE_RED_LINE_F1 = {"crossed": 0.84, "acknowledged": 0.78}
-HELDOUT_MICRO_F1 = 0.74
-HELDOUT_RED_LINE_F1 = {"crossed": 0.85, "acknowledged": 0.79}
+# measured levels, rounded down to two decimals (2026-12-08, session 7). The bundled-page sample, its second
+# coder and the held-out texts were re-coded under codebook §6 (corpus/validation/bundled_sample/gold.csv etc.;
+# the earlier codings are kept as gold_pre_s6.csv). Against the re-coded gold the coder of session 6 scored: sample
+# micro-F1 0.88 with precision 0.949, held-out 0.66; this session's coder: sample 0.90 (precision 0.95), held-out 0.79.
+SAMPLE_MICRO_F1 = 0.90
+SAMPLE_MICRO_PRECISION = 0.95  # issue 18: precision on the bundled page not below session 6's (0.949)
+SAMPLE_RED_LINE_F1 = {"crossed": 0.83, "acknowledged": 0.75}
+HELDOUT_MICRO_F1 = 0.79
+HELDOUT_RED_LINE_F1 = {"crossed": 0.86, "acknowledged": 0.71}
 # the machine against the second hand coder (TEST half; coder 2's codes were never used to refine the coder)
-CODER2_TACTIC_KAPPA = 0.87
+CODER2_TACTIC_KAPPA = 0.85
 CODER2_RED_LINE_CROSSED_F1 = 0.81
 MAX_WRONG_STAGES = 0
 
 
 @pytest.fixture(scope="module")
 def sample():
-    gold = load_gold(DATA / "validation" / "gold.csv")
+    gold = load_gold(DATA / "bundled_sample" / "gold.csv")
     return compare(gold, study_tables(paths.RAW, tokens=False))[1]
 
 
 @pytest.fixture(scope="module")
 def heldout():
-    """All held-out sets (tests/data/heldout*/) pooled, as notebook 06 reports them."""
+    """All held-out sets (corpus/validation/heldout*/) pooled, as notebook 06 reports them."""
     golds, preds = [], []
     for folder in sorted(DATA.glob("heldout*")):
         gold = load_gold(folder / "gold.csv")
@@ -55,6 +55,7 @@ def test_every_gold_sentence_is_found_in_the_clean_text(sample, heldout):
 
 def test_sample_micro_f1_does_not_regress(sample):
     assert _measure(sample, "micro F1 (tactic)") >= SAMPLE_MICRO_F1
+    assert _measure(sample, "micro precision (tactic)") >= SAMPLE_MICRO_PRECISION
 
 
 def test_heldout_micro_f1_does_not_regress(heldout):
@@ -75,15 +76,15 @@ def test_no_sentence_gets_a_wrong_stage(sample):
 
 
 def test_machine_agreement_with_the_second_hand_coder_does_not_regress():
-    coder2 = load_gold(DATA / "validation" / "gold_coder2.csv")
+    coder2 = load_gold(DATA / "bundled_sample" / "gold_coder2.csv")
     result = compare(coder2, study_tables(paths.RAW, tokens=False))[1]
     assert _measure(result, "Cohen's kappa (tactic presence)") >= CODER2_TACTIC_KAPPA
     assert result.rules.set_index("stance").at["crossed", "f1"] >= CODER2_RED_LINE_CROSSED_F1
 
 
 def test_the_two_hand_codings_cover_the_same_test_half_texts():
-    first = load_gold(DATA / "validation" / "gold.csv")
-    coder2 = load_gold(DATA / "validation" / "gold_coder2.csv")
+    first = load_gold(DATA / "bundled_sample" / "gold.csv")
+    coder2 = load_gold(DATA / "bundled_sample" / "gold_coder2.csv")
     assert set(coder2["item"]) == {i for i in first["item"] if int(i[1:]) % 2 == 0}
     assert _measure(intercoder(first, coder2), "items") == len(coder2)  # texts agree item by item
 
@@ -94,8 +95,8 @@ def test_the_two_hand_codings_cover_the_same_test_half_texts():
 VALIDATION = paths.ROOT / "corpus" / "validation"
 GOLD_TEST_SHA256 = "40a51d06f1e3aae7362bdfef9f44d0ea435b7d4d396021d2d5aaa8aea8014c7f"
 # measured 2026-12-08 (session 7), rounded down; the two hand coders agree at micro-F1 0.93 on the same half
-GOLD_TEST_MICRO_F1 = 0.59
-GOLD_TEST_RED_LINE_F1 = {"crossed": 0.31, "acknowledged": 0.21}
+GOLD_TEST_MICRO_F1 = 0.61
+GOLD_TEST_RED_LINE_F1 = {"crossed": 0.34, "acknowledged": 0.33}
 GOLD_TEST_STAGE_ACCURACY = 0.79
 GOLD_TEST_MAX_WRONG_STAGES = 1
 
