@@ -45,7 +45,8 @@ MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "actor", "cue", "start",
 _KIND_RANK = {"literal": 0, "regex": 1, "near": 2, "generic": 3}
 _ASCII = re.compile(r"[A-Za-z0-9]")
 ITEM_MARKER = re.compile(
-    r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[一二三四五六七八九十]{1,3}[、是]|"
+    r"^\s*(?:(?P<num>\d{1,2})\s*[、.．)）]|[（(]\s*(?P<pnum>\d{1,2})\s*[)）]|[（(][一二三四五六七八九十]{1,3}[)）]|"
+    r"[一二三四五六七八九十]{1,3}[、是]|"
     r"第[一二三四五六七八九十百\d]+[条章节]|[A-Za-z][、.．)）]|[①②③④⑤⑥⑦⑧⑨⑩])\s*"
 )
 LIST_HEADING = re.compile(
@@ -424,7 +425,12 @@ def _register(docs: list, narrating: list[bool]) -> dict[str, str]:
 def _heading_part(text: str) -> str | None:
     """The list-introducing heading a sentence opens with (…如下：, 禁止以下行为：, a short
     title line), or None. Numbered items are not headings: they are handled as items."""
-    if ITEM_MARKER.match(text):
+    marker = ITEM_MARKER.match(text)
+    if marker:
+        # an article or item that itself introduces a list (第七条 催收中不得有下列行为：) is that list's heading
+        m = LIST_HEADING.search(text, marker.end())
+        if m and m.end() > m.start() and not text[m.end():].strip():
+            return text[: m.end()]
         return None
     m = LIST_HEADING.search(text)
     if m and m.start() <= 80:
@@ -432,6 +438,12 @@ def _heading_part(text: str) -> str | None:
     if len(text) <= 30 and not re.search(r"[。！？；.!?;，,]$", text):
         return text
     return None
+
+
+def _marker_kind(marker: re.Match) -> str:
+    """The level of a numbering marker (第C条, （C）, (N), C、, N、, A. …): numerals and letters normalised away."""
+    kind = re.sub(r"[一二三四五六七八九十百]+", "C", marker.group(0).strip())
+    return re.sub(r"\d+", "N", re.sub(r"[A-Za-z]", "A", kind))
 
 
 def _item_prohibits(body: str, cues: ModalityCues) -> bool:
@@ -478,6 +490,7 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
     out: list[dict] = [{} for _ in range(len(order))]
     for rows in document_rows(order):
         list_heading: str | None = None
+        list_kind: str | None = None  # the marker kind of a list heading that is itself an item (第七条 …如下：)
         list_permits = False
         list_since = max_num = 0
         item_heading: str | None = None
@@ -490,6 +503,8 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
             if list_heading is not None and n - list_since > MAX_LIST_SPAN:
                 list_heading = None
             if marker:
+                if list_heading is not None and list_kind is not None and _marker_kind(marker) == list_kind:
+                    list_heading = None  # the next article or item of the heading's own level ends its list
                 num = marker.group("num") or marker.group("pnum")
                 if num is not None:
                     if int(num) == 1 and max_num > 1:
@@ -503,6 +518,7 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
                        "reported": narrating[idx], "narrative": genre_book.narrative(genre), "genre": genre}
             if heading is not None:
                 item_heading = None
+                list_kind = _marker_kind(marker) if marker else None
                 if heading_prohibits(heading, cues):
                     list_heading, list_since, max_num, list_permits = heading, n, 0, False
                     context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
