@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 MODALITIES = ("prescribed", "prohibited", "reported")
-CLAUSE_BREAK = re.compile(r"[，,：:；;。！？!?\n]")
+CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]|(?<!\d)[：:]|[：:](?!\d)")  # a colon inside a clock time (8:00) is no break
 SENTENCE_BREAK = re.compile(r"[；;。！？!?\n]")
 MAX_STRONG_CLAUSES = 2  # a strong prohibition reaches at most this many clause boundaries
 MAX_POST_GAP = 20       # characters between a mention and a closing post cue
@@ -264,29 +264,43 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
     ``narrative`` (the document's genre narrates) and optionally ``reported`` (``is_reported`` of this
     sentence, when the caller has it already). ``tactic`` names the mention's tactic (rule 8's exemption).
     """
+    return modality_basis(sentence_text, span, context, cues, tactic)[0]
+
+
+BASES = ("scope", "limit", "heading", "permitting", "unlawful", "reported", "directive", "default")
+"""The decision rules of ``modality_basis``, in the order they are tried (module docstring, rules 1-7)."""
+
+
+def modality_basis(sentence_text: str, span: tuple[int, int], context: str | Mapping | None = None,
+                   cues: ModalityCues | None = None, tactic: str | None = None) -> tuple[str, str]:
+    """``(modality, basis)``: ``modality_of`` and the decision rule that settled it (one of ``BASES``): a
+    prohibition ``scope`` (rule 1), a ``limit`` (2), a prohibiting ``heading`` (3), a ``permitting`` heading
+    (3), a declaration that the conduct is ``unlawful`` (4), narration (``reported``, 5), a ``directive`` (6)
+    or the context's ``default`` (7). Callers that need more than the modality (the red-line flagger: a court
+    text that narrates conduct and declares it a crime both reports and prohibits it) read the basis."""
     cues = cues or default_cues()
     start, end = int(span[0]), int(span[1])
     if not 0 <= start <= end <= len(sentence_text):
         raise ValueError(f"span {span} outside sentence of length {len(sentence_text)}")
     under_prohibition, under_permission, narrative, default = _context(context, cues)
     if prohibition_scopes(sentence_text, (start, end), cues):
-        return "prohibited"
+        return "prohibited", "scope"
     if limits(sentence_text, (start, end), cues):
-        return "prohibited"
+        return "prohibited", "limit"
     clause_start, clause_end = clause_bounds(sentence_text, start)
     own_directive = _has_directive(sentence_text, clause_start, max(clause_end, end), cues)
     if under_prohibition and not own_directive:
-        return "prohibited"
+        return "prohibited", "heading"
     if under_permission:
-        return "prescribed"
+        return "prescribed", "permitting"
     if declares_unlawful(sentence_text, cues, tactic):
-        return "prohibited"
+        return "prohibited", "unlawful"
     reported = context.get("reported") if isinstance(context, Mapping) else None
     if narrative or (reported if reported is not None else is_reported(sentence_text, cues)):
-        return "reported"
+        return "reported", "reported"
     if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
-        return "prescribed"
-    return default
+        return "prescribed", "directive"
+    return default, "default"
 
 
 from . import tactics as _tactics  # noqa: E402 - at the end: helpers.tactics imports this module
