@@ -219,10 +219,15 @@ def limits(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -
     return bool(cues.limit.search(text, lo, max(hi, span[1])))
 
 
+_YES_NO_QUESTION = re.compile(r"吗\s*[？?]?\s*$")
+
+
 def declares_unlawful(text: str, cues: ModalityCues | None = None, tactic: str | None = None) -> bool:
     """True when the sentence declares the conduct it names unlawful (rule 8)."""
     cues = cues or default_cues()
     if cues.unlawful is None or not cues.unlawful.search(text):
+        return False
+    if _YES_NO_QUESTION.search(text):  # 爆通讯录会构成犯罪吗？ asks, it does not declare
         return False
     return not (tactic in cues.unlawful_exempt and cues.addressee is not None and cues.addressee.search(text))
 
