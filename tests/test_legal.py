@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers import legal, paths
+from helpers.tactics import code_sentences
 from helpers.legal import (
     RULE_IDS, STANCES, flag_red_lines, flag_text, load_indicators, load_rules, quote_for_display,
     rules_for_sentence,
@@ -365,3 +366,40 @@ def test_red_lines_take_the_stance_of_the_mention_they_rest_on():
 def test_a_report_that_declares_the_conduct_unlawful_crosses_and_acknowledges():
     assert stances("被告人多次打电话辱骂被害人，其行为已构成寻衅滋事罪。", "R01") == {"crossed_reported", "acknowledged"}
     assert stances("催收员打电话辱骂我。", "R01") == {"crossed_reported"}
+
+
+# --- stance logic added with the multi-genre development half (codebook §6 rules 7, 8, 10) --------------
+
+
+def _flags_in(genre: str, text: str) -> pd.DataFrame:
+    sentences = pd.DataFrame({"doc": ["d"], "sent": [0], "start": [0], "end": [len(text)], "text": [text]})
+    return flag_red_lines(sentences, code_sentences(sentences), genres={"d": genre})
+
+
+def test_narrated_conduct_declared_unlawful_is_crossed_and_acknowledged():
+    # rule 7 (reported) and rule 8 (declared unlawful) both hold in a judgment's finding
+    text = "经审理查明，被告人孙某多次打电话辱骂被害人，其行为已构成寻衅滋事罪。"
+    got = set(_flags_in("court", text).query("rule == 'R01'").stance)
+    assert got == {"crossed_reported", "acknowledged"}
+    # the same words stating the law in a manual only acknowledge
+    assert stances("根据法律规定，辱骂他人情节严重的构成犯罪。", "R01") == {"acknowledged"}
+
+
+def test_an_offence_name_that_labels_a_charge_or_case_is_no_flag():
+    for text in ("被告人孙某犯寻衅滋事罪，判处有期徒刑一年。", "孙某寻衅滋事二审刑事裁定书",
+                 "公诉机关指控被告人犯非法拘禁罪。"):
+        assert _flags_in("court", text).empty, text
+    assert stances("张某因非法拘禁被判处有期徒刑两年。", "R02") == {"crossed_reported"}
+
+
+def test_a_limit_on_calls_acknowledges_r12():
+    assert stances("同一客户每日拨打不超过两次。", "R12") == {"acknowledged"}
+
+
+def test_a_prohibition_on_any_element_of_a_cooccurrence_prohibits_it():
+    got = stances("可以联系客户预留的紧急联系人，但不得告知其欠款金额。", "R06")
+    assert got == {"acknowledged"}, got
+
+
+def test_a_denied_act_is_no_flag():
+    assert not stances("这家平台倒是没人骂我。", "R01")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.modality import clause_bounds, heading_prohibits, modality_of
+from helpers.modality import clause_bounds, heading_prohibits, modality_basis, modality_of
 
 
 def span(text: str, word: str, nth: int = 0) -> tuple[int, int]:
@@ -117,3 +117,23 @@ def test_bad_span_and_bad_default_raise():
 ])
 def test_recommendations_inside_narrative_documents(text, word, expected):
     assert modality_of(text, span(text, word), {"default": "reported"}) == expected
+
+
+@pytest.mark.parametrize("text, word, context, expected", [
+    ("严禁辱骂客户", "辱骂", None, ("prohibited", "scope")),
+    ("每日拨打不超过两次", "拨打", None, ("prohibited", "limit")),
+    ("外呼时段为每日9:00至20:00", "外呼", None, ("prohibited", "limit")),
+    ("被告人多次辱骂被害人，构成寻衅滋事罪", "辱骂", None, ("reported", "reported")),  # narrated: stays reported (rule 7)
+    ("辱骂他人的，构成违法", "辱骂", None, ("prohibited", "unlawful")),
+    ("被告人多次辱骂被害人", "辱骂", None, ("reported", "reported")),
+    ("可以联系家人", "家人", None, ("prescribed", "directive")),
+    ("联系家人", "家人", {"default": "reported"}, ("reported", "default")),
+    ("对方辱骂、推搡的，立即报警", "辱骂", None, ("prohibited", "unlawful")),
+    # a yes/no question whether conduct is a crime declares nothing (the advice genre's default decides)
+    ("催收爆通讯录会构成犯罪吗？", "爆通讯录", {"default": "reported"}, ("reported", "default")),
+    # 事宜 is no directive: the item stays under its prohibiting heading
+    ("在借款人办理婚丧事宜期间催收", "催收", {"heading_prohibits": True}, ("prohibited", "heading")),
+])
+def test_modality_basis_names_the_rule_that_decided(text, word, context, expected):
+    assert modality_basis(text, span(text, word), context) == expected
+    assert modality_of(text, span(text, word), context) == expected[0]

@@ -247,3 +247,14 @@ def test_literal_screen_never_drops_a_matching_pattern():
         cand = set(screen.candidates(text))
         assert all(k in cand for k, c in enumerate(compiled) if c.search(text))
     assert checked > 0
+
+
+def test_an_article_that_opens_a_list_governs_its_items_until_the_next_article():
+    # a rulebook article ending in 下列行为： heads the (一)(二) items below it; the next article ends the list
+    docs = {"r": "第九条 外包机构及其员工不得有下列行为：\n（一）在客户家门口张贴欠款信息；\n（二）凌晨打电话轰炸。\n"
+                 "第十条 外访人员上门时出示工作证件。"}
+    sentences, _ = frame(docs)
+    out = code_sentences(sentences, CODEBOOK)
+    got = {(r.tactic, r.modality) for r in out.itertuples()}
+    assert ("T11", "prohibited") in got and ("T08", "prohibited") in got
+    assert set(out.loc[out["tactic"] == "T09", "modality"]) == {"prescribed"}

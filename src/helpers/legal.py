@@ -21,7 +21,7 @@ import pandas as pd
 
 from . import paths
 from .actor import COLLECTOR, Actors, actor_of, actor_spans, load_actors
-from .modality import declares_unlawful, default_cues, modality_of
+from .modality import declares_unlawful, default_cues, is_negated, is_reported, modality_basis
 from .codebook import Codebook, load_codebook
 from .text.screen import LiteralScreen, built_once
 from .tactics import (code_sentences, codebook_actors, codebook_cues, codebook_genres,
@@ -194,6 +194,7 @@ class Cue:
     patterns: tuple[re.Pattern, ...]
     within: int = 16
     unless: tuple[re.Pattern, ...] = ()
+    void_before: tuple[re.Pattern, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,8 @@ class Indicators:
     tactics: dict[str, tuple[str, ...]]
     assess_frame: re.Pattern
     modifiers: dict[str, tuple[tuple[str, re.Pattern], ...]]
+    acknowledged_by: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    case_label_after: re.Pattern = re.compile("(?!)")
     full_text_read: list[str] = field(default_factory=list)
     top_tier: dict[str, str] = field(default_factory=dict)
     examples: tuple[dict, ...] = ()
@@ -231,11 +234,13 @@ def _compile(pattern: str, vocab: dict[str, str], where: str) -> re.Pattern:
 def _load_indicators_cached(path: str) -> Indicators:
     spec = paths.read_yaml(path)
     vocab = {k: str(v) for k, v in (spec.get("vocab") or {}).items()}
+    for _ in range(len(vocab)):  # entries may use other entries (THIRD uses %UNIT%)
+        vocab = {k: _expand(v, vocab) for k, v in vocab.items()}
     st = spec["stance"]
     rules = spec["rules"]
     if set(rules) != set(RULE_IDS):
         raise RulesError(f"{path}: indicator rules must be exactly R01-R13")
-    cues, names, acks, examples, counters = {}, {}, {}, [], []
+    cues, names, acks, ack_by, examples, counters = {}, {}, {}, {}, [], []
     for rid in RULE_IDS:
         cfg = rules[rid] or {}
         out = []
@@ -246,10 +251,14 @@ def _load_indicators_cached(path: str) -> Indicators:
             out.append(Cue(rule=rid, id=str(c["id"]),
                            patterns=tuple(_compile(p, vocab, f"{rid}.{c['id']}") for p in pats),
                            within=int(c.get("within", 16)),
-                           unless=tuple(_compile(p, vocab, f"{rid}.{c['id']}.unless") for p in c.get("unless") or [])))
+                           unless=tuple(_compile(p, vocab, f"{rid}.{c['id']}.unless") for p in c.get("unless") or []),
+                           void_before=tuple(_compile(p, vocab, f"{rid}.{c['id']}.void_before")
+                                             for p in c.get("void_before") or [])))
         cues[rid] = tuple(out)
         names[rid] = _compile(cfg["names"], vocab, f"{rid}.names") if cfg.get("names") else None
         acks[rid] = _compile(cfg["acknowledge"], vocab, f"{rid}.acknowledge") if cfg.get("acknowledge") else None
+        if cfg.get("acknowledged_by"):
+            ack_by[rid] = tuple(str(t) for t in cfg["acknowledged_by"])
         examples += [dict(e) for e in cfg.get("examples") or []]
         counters += [dict(e) for e in cfg.get("counter_examples") or []]
     mods = {name: tuple((label, _compile(p, vocab, f"modifiers.{name}.{label}")) for label, p in labels.items())
@@ -258,6 +267,8 @@ def _load_indicators_cached(path: str) -> Indicators:
         cues=cues, names=names, acknowledge=acks,
         tactics={r: tuple(t) for r, t in (st.get("tactics") or {}).items()},
         assess_frame=_compile(st.get("assess_frame") or "(?!)", vocab, "stance.assess_frame"),
+        acknowledged_by=ack_by,
+        case_label_after=_compile(st.get("case_label") or "(?!)", vocab, "stance.case_label"),
         modifiers=mods,
         full_text_read=list((spec.get("verification") or {}).get("full_text_read") or []),
         top_tier={str(k): str(v) for k, v in (spec.get("top_tier") or {}).items()},
@@ -275,16 +286,17 @@ def load_indicators(path: str | Path | None = None) -> Indicators:
 # Matching
 
 
-def _cue_hits(cue: Cue, text: str) -> list[tuple[int, int]]:
-    """Spans where the cue matches in ``text`` (co-occurring patterns merged into one span)."""
+def _cue_hits(cue: Cue, text: str) -> list[tuple[int, int, tuple[tuple[int, int], ...]]]:
+    """``(start, end, parts)`` where the cue matches in ``text``: co-occurring patterns merged into one span,
+    ``parts`` the spans of the patterns that make it up (one part for a single pattern)."""
     first, rest = cue.patterns[0], cue.patterns[1:]
     firsts = [m.span() for m in first.finditer(text) if m.end() > m.start()]
     if not firsts:  # the common case: most cues are absent from most sentences
         return []
-    spans = []
+    found = []
     others = [[m.span() for m in p.finditer(text) if m.end() > m.start()] for p in rest]
     for s, e in firsts:
-        ok = True
+        ok, parts = True, [(s, e)]
         for matches in others:
             best = None
             for s2, e2 in matches:
@@ -296,20 +308,22 @@ def _cue_hits(cue: Cue, text: str) -> list[tuple[int, int]]:
                 ok = False
                 break
             s, e = min(s, best[1]), max(e, best[2])
+            parts.append((best[1], best[2]))
         if ok:
-            spans.append((s, e))
-    return _merge(sorted(set(spans)))
+            found.append((s, e, tuple(parts)))
+    return _merge(sorted(set(found)))
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of overlapping spans (one cue matching 家人、朋友、同事 is one hit, not three)."""
-    out: list[list[int]] = []
-    for s, e in spans:
+def _merge(spans: list[tuple[int, int, tuple]]) -> list[tuple[int, int, tuple]]:
+    """Union of overlapping spans and of their parts (one cue matching 家人、朋友、同事 is one hit, not three)."""
+    out: list[list] = []
+    for s, e, parts in spans:
         if out and s < out[-1][1]:
             out[-1][1] = max(out[-1][1], e)
+            out[-1][2] = tuple(sorted(set(out[-1][2]) | set(parts)))
         else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
+            out.append([s, e, tuple(parts)])
+    return [(s, e, parts) for s, e, parts in out]
 
 
 def _vetoed(cue: Cue, text: str, s: int, e: int) -> bool:
@@ -317,39 +331,110 @@ def _vetoed(cue: Cue, text: str, s: int, e: int) -> bool:
     return any(p.search(window) for p in cue.unless)
 
 
+def _voided(cue: Cue, text: str, s: int) -> bool:
+    """A ``void_before`` pattern ends within ``within`` characters before the hit: the hit names no conduct of
+    the collector's (受到…威胁: the collector is its target), neither a crossing nor an acknowledgement."""
+    window = text[max(0, s - cue.within): s]
+    return any(p.search(window) for p in cue.void_before)
+
+
 def _resting_mention(mentions: list[tuple[int, int, str, str]], s: int, e: int, tactics: tuple[str, ...]):
-    """The tactic mention a hit rests on: one overlapping it (the rule's own tactics first), else None."""
+    """The tactic mention a hit rests on: one overlapping it (the rule's own tactics first), else None.
+    Returns (tactic, modality, start, end)."""
     best = None
     for ms, me, tactic, modality in mentions:
         if ms >= e or s >= me or modality not in _MODALITY_STANCE:
             continue
         key = (tactic not in tactics, ms)
         if best is None or key < best[0]:
-            best = (key, tactic, modality)
-    return None if best is None else (best[1], best[2])
+            best = (key, tactic, modality, ms, me)
+    return None if best is None else best[1:]
+
+
+class _Judge:
+    """The study's one stance engine (helpers.modality) for one sentence in its context: the modality of any
+    span with the decision rule that settled it, whether the sentence narrates, whether a negation denies a
+    span (催收员并未上门). A heading sentence's own words are judged by their own cues, as in helpers.tactics."""
+
+    def __init__(self, text: str, context: dict | None = None, cues=None):
+        self.text, self.context, self.cues = text, context, cues or default_cues()
+        # narrates: a sentence with narration cues (被告人, 据报道, 打我电话) in a document whose genre narrates
+        # (complaints, news, court texts); 根据法律规定，…是犯罪 in a manual states the law, it tells no events
+        reported = context.get("reported") if context else None
+        self.narrates = bool(context and context.get("narrative")) and (
+            bool(reported) if reported is not None else is_reported(text, self.cues))
+
+    def __call__(self, s: int, e: int, tactics: tuple[str, ...] = ()) -> tuple[str, str]:
+        ctx = self.context
+        if ctx and ctx.get("heading_end") is not None and s < ctx["heading_end"]:
+            ctx = {**ctx, "heading_prohibits": False, "heading_permits": False}
+        return modality_basis(self.text, (s, e), ctx, self.cues, _exempt_tactic(tactics, self.cues))
+
+    def denied(self, s: int, e: int) -> bool:
+        return is_negated(self.text, (s, e), self.cues)
+
+
+def _judged(judge, s: int, e: int, tactics: tuple[str, ...]) -> tuple[str, str]:
+    """(modality, basis) from a judge; a plain callable returning only the modality has no basis."""
+    got = judge(s, e, tactics)
+    return got if isinstance(got, tuple) else (got, "")
+
+
+def _stances(modality: str, basis: str, narrates: bool) -> tuple[str, ...]:
+    """Stances of conduct with this modality. A sentence that narrates conduct and declares it unlawful
+    (被告人…多次辱骂、恐吓…，其行为均已构成寻衅滋事罪) both reports it as practised (codebook §6 rule 7) and
+    prohibits it (rule 8): it crosses (reported) and acknowledges the rule."""
+    if modality == "prohibited" and basis == "unlawful" and narrates:
+        return ("crossed_reported", "acknowledged")
+    return (_MODALITY_STANCE[modality],)
+
+
+_CHARGE = re.compile(r"犯([^，,。；;！？!?、\s]{2,12}?)罪")
+
+
+def _is_case_label(ind: Indicators, text: str, s: int, e: int) -> bool:
+    """The hit only labels a charge or a case (犯非法拘禁罪, 寻衅滋事一审刑事判决书, …案): no conduct."""
+    if ind.case_label_after.match(text, e):
+        return True
+    return any(m.start(1) <= s and e <= m.end(1) for m in _CHARGE.finditer(text, 0, min(len(text), e + 1)))
 
 
 def _stance(ind: Indicators, rule: str, text: str, s: int, e: int, naming: bool,
-            mentions: list[tuple[int, int, str, str]], modality=None) -> tuple[str | None, str]:
-    """(stance, basis) of one hit; stance None when the hit is no conduct (an assessment, a mere naming).
+            mentions: list[tuple[int, int, str, str]], modality=None,
+            parts: tuple[tuple[int, int], ...] = ()) -> tuple[tuple[str, ...], str]:
+    """(stances, basis) of one hit; no stance when the hit is no conduct (an assessment, a mere naming).
 
-    One stance engine (helpers.modality): a hit that rests on a tactic mention takes that mention's
-    modality, so the tactics and legal notebooks never disagree; any other hit is judged by the same
-    modality rules at its own span (``modality(s, e)``). A hit that is only the object of an assessment
-    (了解…家人是否可以代偿) is no conduct. A naming of the offence (侮辱, 非法拘禁) is an acknowledgement
-    when prohibited and a reported crossing when reported; named in an instruction it is no flag.
+    One stance engine (helpers.modality): a prohibition that scopes any element of a co-occurrence cue
+    (联系紧急联系人…，不得告知其欠款) prohibits the conduct; otherwise a hit that rests on a tactic mention
+    takes that mention's modality, so the tactics and legal notebooks never disagree; any other hit is
+    judged by the same modality rules at its own span (``modality(s, e)``). A hit that is only the object
+    of an assessment (了解…家人是否可以代偿) is no conduct. A naming of the offence (侮辱, 非法拘禁) is an
+    acknowledgement when prohibited and a reported crossing when reported; named in an instruction, or
+    only as the label of a charge or case (犯寻衅滋事罪), it is no flag. Conduct narrated and declared
+    unlawful in one sentence is both crossed (reported) and acknowledged (``_stances``).
     """
     if not naming and ind.assess_frame.search(text, 0, e):
-        return None, "assessment"
-    found = None if naming else _resting_mention(mentions, s, e, ind.tactics.get(rule, ()))
+        return (), "assessment"
+    if _is_case_label(ind, text, s, e):
+        return (), "case_label"
+    tactics = ind.tactics.get(rule, ())
+    narrates = getattr(modality, "narrates", False)
+    if len(parts) > 1:
+        for ps, pe in parts:
+            judged, basis = _judged(modality, max(ps, pe - 1), pe, tactics)
+            if judged == "prohibited" and basis == "scope":
+                return ("acknowledged",), "modality:prohibited:scope"
+    found = None if naming else _resting_mention(mentions, s, e, tactics)
     if found:
-        return _MODALITY_STANCE[found[1]], f"mention:{found[0]}:{found[1]}"
+        tactic, mod, ms, me = found
+        judged, basis = _judged(modality, ms, me, (tactic,))
+        return _stances(mod, basis if judged == mod else "", narrates), f"mention:{tactic}:{mod}"
     # at the hit's end: a prohibition inside the hit (信息禁止予以公布) governs it; the rule's tactics carry
     # the exemptions of the stance rules (a fake legal consequence is a threat, not a declaration)
-    judged = modality(max(s, e - 1), e, ind.tactics.get(rule, ()))
+    judged, basis = _judged(modality, max(s, e - 1), e, tactics)
     if naming and judged == "prescribed":
-        return None, ""
-    return _MODALITY_STANCE[judged], f"modality:{judged}"
+        return (), ""
+    return _stances(judged, basis, narrates), f"modality:{judged}"
 
 
 def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = None,
@@ -357,50 +442,66 @@ def sentence_hits(text: str, mentions: list[tuple[int, int, str, str]] | None = 
     """Every red-line hit in one sentence: rule, stance, cue, matched text, local span, basis.
 
     ``mentions`` are (start, end, tactic, modality) with offsets local to ``text``;
-    ``modality(start, end)`` judges the modality of any span of ``text`` (default: the study's modality
-    rules without context). Hits on the acts of the debtor, an authority or a law (``actors``) are no
-    crossing or acknowledgement by the collector's text and are dropped.
+    ``modality(start, end, tactics)`` judges the modality of any span of ``text`` (default: the study's
+    modality rules without context), returning the modality or ``(modality, basis)`` as
+    ``helpers.modality.modality_basis``. Hits a negation denies (没人骂我) and hits on the acts of the
+    debtor, an authority or a law (``actors``) are no crossing or acknowledgement by the collector's text
+    and are dropped. A prohibited mention of a tactic a rule lists under ``acknowledged_by`` (a limit on
+    calls, T08, for R12: codebook §6 rule 10) acknowledges that rule, unless the sentence narrates.
     """
     ind = indicators or load_indicators()
     mentions = mentions or []
     if modality is None:
-        def modality(s: int, e: int, tactics: tuple[str, ...] = ()) -> str:
-            return modality_of(text, (s, e), tactic=_exempt_tactic(tactics, None))
+        modality = _Judge(text)
+    denied = getattr(modality, "denied", None)
     hits: list[dict] = []
+
+    def add(rule, stances, cue, s, e, basis):
+        for stance in stances:
+            hits.append({"rule": rule, "stance": stance, "cue": cue, "match": text[s:e], "s": s, "e": e,
+                         "basis": basis + (":narrated" if len(stances) > 1 and stance != "acknowledged" else "")})
+
     screen, entries = _screen(ind)
     # Only the cues and patterns that can match this sentence at all, in rule order (cues, names, acknowledge).
     for k in screen.candidates(text):
         kind, rule, item = entries[k]
         if kind == "cue":
-            for s, e in _cue_hits(item, text):
-                stance, basis = _stance(ind, rule, text, s, e, False, mentions, modality)
-                if stance is None or (stance != "acknowledged" and item.unless and _vetoed(item, text, s, e)):
+            for s, e, parts in _cue_hits(item, text):
+                if (denied is not None and denied(s, e)) or (item.void_before and _voided(item, text, s)):
                     continue
-                hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.{item.id}", "match": text[s:e],
-                             "s": s, "e": e, "basis": basis})
+                stances, basis = _stance(ind, rule, text, s, e, False, mentions, modality, parts)
+                if item.unless and _vetoed(item, text, s, e):
+                    stances = tuple(st for st in stances if st == "acknowledged")
+                add(rule, stances, f"{rule}.{item.id}", s, e, basis)
         elif kind == "names":
             for m in item.finditer(text):
                 if any(h["rule"] == rule and h["s"] <= m.start() < h["e"] for h in hits):
                     continue
-                stance, basis = _stance(ind, rule, text, m.start(), m.end(), True, mentions, modality)
-                if stance:
-                    hits.append({"rule": rule, "stance": stance, "cue": f"{rule}.names", "match": m.group(0),
-                                 "s": m.start(), "e": m.end(), "basis": basis})
+                if denied is not None and denied(m.start(), m.end()):
+                    continue
+                stances, basis = _stance(ind, rule, text, m.start(), m.end(), True, mentions, modality)
+                add(rule, stances, f"{rule}.names", m.start(), m.end(), basis)
         else:
             for m in item.finditer(text):
-                hits.append({"rule": rule, "stance": "acknowledged", "cue": f"{rule}.acknowledge",
-                             "match": m.group(0), "s": m.start(), "e": m.end(), "basis": "limit_statement"})
+                add(rule, ("acknowledged",), f"{rule}.acknowledge", m.start(), m.end(), "limit_statement")
+    if not getattr(modality, "narrates", False):
+        for rule, tactics in ind.acknowledged_by.items():
+            for ms, me, tactic, mod in mentions:
+                if tactic in tactics and mod == "prohibited":
+                    add(rule, ("acknowledged",), f"{rule}.{tactic}", ms, me, f"mention:{tactic}:prohibited")
     if not hits:
         return hits
     spans = actor_spans(text, actors or load_actors())
     hits = [h for h in hits if actor_of((h["s"], h["e"]), spans) == COLLECTOR]
     # A crossing not backed by a tactic mention yields to an explicit acknowledgement of the
-    # same rule in the same sentence (骂人是一种负面情绪，一旦有人开骂…: one warning, not both).
+    # same rule in the same sentence (骂人是一种负面情绪，一旦有人开骂…: one warning, not both),
+    # unless the sentence itself both narrates the conduct and declares it unlawful.
     acknowledged = {h["rule"] for h in hits if h["stance"] == "acknowledged"}
     hits = [h for h in hits if not (h["rule"] in acknowledged and h["stance"] != "acknowledged"
-                                    and not h["basis"].startswith("mention"))]
+                                    and not h["basis"].startswith("mention") and not h["basis"].endswith(":narrated"))]
     # A report that also declares the conduct unlawful (其行为已构成寻衅滋事罪) crosses the rule as reported and
     # acknowledges it (codebook §6 rules 7 and 8).
+    acknowledged = {h["rule"] for h in hits if h["stance"] == "acknowledged"}
     if any(h["stance"] == "crossed_reported" for h in hits) and declares_unlawful(text):
         hits += [{**h, "stance": "acknowledged", "basis": "unlawful_declaration"} for h in hits
                  if h["stance"] == "crossed_reported" and h["rule"] not in acknowledged]
@@ -441,15 +542,8 @@ def _span_modality(sentences: pd.DataFrame, codebook: Codebook, genres: dict | N
     contexts = sentence_contexts(frame, cues, genres if genres is not None else sentence_genres(frame, genre_book),
                                  genre_book)
 
-    def judge_for(idx: int, text: str):
-        context = contexts[idx]
-
-        def judge(s: int, e: int, tactics: tuple[str, ...] = ()) -> str:
-            ctx = context
-            if context.get("heading_end") is not None and s < context["heading_end"]:
-                ctx = {**context, "heading_prohibits": False, "heading_permits": False}
-            return modality_of(text, (s, e), ctx, cues, _exempt_tactic(tactics, cues))
-        return judge
+    def judge_for(idx: int, text: str) -> _Judge:
+        return _Judge(text, contexts[idx], cues)
     return judge_for
 
 

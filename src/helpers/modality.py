@@ -242,11 +242,16 @@ def _sentence_frames(text: str, cues: ModalityCues) -> tuple[bool, bool, bool]:
 _LAST_FRAMES: list = [None, (False, False, False), None]
 
 
+_YES_NO_QUESTION = re.compile(r"吗\s*[？?]?\s*$")
+
+
 def declares_unlawful(text: str, cues: ModalityCues | None = None, tactic: str | None = None) -> bool:
     """True when the sentence declares the conduct it names unlawful (rule 8)."""
     cues = cues or default_cues()
     unlawful, addressed, _ = _sentence_frames(text, cues)
-    return unlawful and not (tactic in cues.unlawful_exempt and addressed)
+    if not unlawful or _YES_NO_QUESTION.search(text):  # 爆通讯录会构成犯罪吗？ asks, it does not declare
+        return False
+    return not (tactic in cues.unlawful_exempt and addressed)
 
 
 def is_negated(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -> bool:
@@ -286,6 +291,21 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
     ``narrative`` (the document's genre narrates) and optionally ``reported`` (``is_reported`` of this
     sentence, when the caller has it already). ``tactic`` names the mention's tactic (rule 8's exemption).
     """
+    return modality_basis(sentence_text, span, context, cues, tactic)[0]
+
+
+BASES = ("scope", "limit", "heading", "permitting", "normative", "unlawful", "lawful", "reported", "directive",
+         "default")
+"""The decision rules of ``modality_basis``, in the order they are tried (module docstring, rules 1-7)."""
+
+
+def modality_basis(sentence_text: str, span: tuple[int, int], context: str | Mapping | None = None,
+                   cues: ModalityCues | None = None, tactic: str | None = None) -> tuple[str, str]:
+    """``(modality, basis)``: ``modality_of`` and the decision rule that settled it (one of ``BASES``): a
+    prohibition ``scope`` (rule 1), a ``limit`` (2), a prohibiting ``heading`` (3), a ``permitting`` heading
+    (3), a declaration that the conduct is ``unlawful`` (4), narration (``reported``, 5), a ``directive`` (6)
+    or the context's ``default`` (7). Callers that need more than the modality (the red-line flagger: a court
+    text that narrates conduct and declares it a crime both reports and prohibits it) read the basis."""
     cues = cues or default_cues()
     start, end = int(span[0]), int(span[1])
     if not 0 <= start <= end <= len(sentence_text):
@@ -293,29 +313,29 @@ def modality_of(sentence_text: str, span: tuple[int, int], context: str | Mappin
     under_prohibition, under_permission, narrative, default = _context(context, cues)
     normative_genre = isinstance(context, Mapping) and bool(context.get("normative"))
     if prohibition_scopes(sentence_text, (start, end), cues):
-        return "prohibited"
+        return "prohibited", "scope"
     if limits(sentence_text, (start, end), cues, tactic):
-        return "prohibited"
+        return "prohibited", "limit"
     clause_start, clause_end = clause_bounds(sentence_text, start)
     own_directive = _has_directive(sentence_text, clause_start, max(clause_end, end), cues)
     if under_prohibition and not own_directive:
-        return "prohibited"
+        return "prohibited", "heading"
     if under_permission:
-        return "prescribed"
+        return "prescribed", "permitting"
     if narrative and cues.normative is not None and cues.normative.search(sentence_text, clause_start,
                                                                          max(clause_end, end)):
-        return "prescribed"
+        return "prescribed", "normative"
     reported = context.get("reported") if isinstance(context, Mapping) else None
     # statutes and rulebooks state duties and prohibitions; their 本行 / 根据法律 do not narrate (rule 11)
     narrated = not normative_genre and (narrative or (reported if reported is not None
                                                        else is_reported(sentence_text, cues)))
     if declares_unlawful(sentence_text, cues, tactic) and not narrated:
-        return "prohibited"  # conduct said to have happened stays reported; its red line is also acknowledged
+        return "prohibited", "unlawful"  # narrated conduct stays reported; its red line is also acknowledged
     if _sentence_frames(sentence_text, cues)[2]:
-        return "prescribed"
+        return "prescribed", "lawful"
     if narrated:
-        return "reported"
+        return "reported", "reported"
     if own_directive or _has_directive(sentence_text, 0, len(sentence_text), cues):
-        return "prescribed"
-    return default
+        return "prescribed", "directive"
+    return default, "default"
 

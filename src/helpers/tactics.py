@@ -297,16 +297,26 @@ def _register(docs: list, narrating: list[bool]) -> dict[str, str]:
 def _heading_part(text: str) -> str | None:
     """The list-introducing heading a sentence opens with (…如下：, 禁止以下行为：, a short
     title line), or None. Numbered items are not headings: they are handled as items, unless the item
-    itself ends by introducing a list (第六条 催收人员禁止下列行为：)."""
-    if ITEM_MARKER.match(text):
-        m = LIST_HEADING.search(text)
-        return text if m and m.end() >= len(text.rstrip()) and text.rstrip()[-1:] in "：:" else None
+    itself ends by introducing a list (第七条 催收中不得有下列行为：)."""
+    marker = ITEM_MARKER.match(text)
+    if marker:
+        # an article or item that itself introduces a list (第七条 催收中不得有下列行为：) is that list's heading
+        m = LIST_HEADING.search(text, marker.end())
+        if m and m.end() > m.start() and not text[m.end():].strip():
+            return text[: m.end()]
+        return None
     m = LIST_HEADING.search(text)
     if m and m.start() <= 80:
         return text[: m.end()]
     if len(text) <= 30 and not re.search(r"[。！？；.!?;，,]$", text):
         return text
     return None
+
+
+def _marker_kind(marker: re.Match) -> str:
+    """The level of a numbering marker (第C条, （C）, (N), C、, N、, A. …): numerals and letters normalised away."""
+    kind = re.sub(r"[一二三四五六七八九十百]+", "C", marker.group(0).strip())
+    return re.sub(r"\d+", "N", re.sub(r"[A-Za-z]", "A", kind))
 
 
 def _item_prohibits(body: str, cues: ModalityCues) -> bool:
@@ -353,6 +363,7 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
     out: list[dict] = [{} for _ in range(len(order))]
     for rows in document_rows(order):
         list_heading: str | None = None
+        list_kind: str | None = None  # the marker kind of a list heading that is itself an item (第七条 …如下：)
         list_permits = False
         list_since = max_num = 0
         item_heading: str | None = None
@@ -367,6 +378,8 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
             if list_heading is not None and n > list_since and ARTICLE_MARKER.match(text):
                 list_heading = None  # a new article of a statute or rulebook ends the list of the one before
             if marker:
+                if list_heading is not None and list_kind is not None and _marker_kind(marker) == list_kind:
+                    list_heading = None  # the next article or item of the heading's own level ends its list
                 num = marker.group("num") or marker.group("pnum")
                 if num is not None:
                     if int(num) == 1 and max_num > 1:
@@ -381,6 +394,7 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
                        "normative": genre_book.stance.get(genre or "") == "normative", "genre": genre}
             if heading is not None:
                 item_heading = None
+                list_kind = _marker_kind(marker) if marker else None
                 if heading_prohibits(heading, cues):
                     list_heading, list_since, max_num, list_permits = heading, n, 0, False
                     context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))

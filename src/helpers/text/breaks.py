@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-CLAUSE_BREAK = re.compile(r"[，,：:；;。！？!?\n]")
-"""Ends a clause: commas, colons, semicolons, sentence ends and line breaks."""
+CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]|(?<!\d)[：:]|[：:](?!\d)")
+"""Ends a clause: commas, colons (not inside a clock time: 8:00), semicolons, sentence ends and line breaks."""
 SENTENCE_BREAK = re.compile(r"[；;。！？!?\n]")
 """Ends a sentence-like unit inside a coded sentence (semicolons included)."""
 ITEM_MARKER = re.compile(
