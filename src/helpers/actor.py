@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import paths
 from .text.breaks import CLAUSE_BREAK
+from .text.screen import LiteralScreen, built_once
 
 COLLECTOR = "collector"
 
@@ -106,21 +107,29 @@ def _voided(rule: ActorRule, text: str, start: int) -> bool:
 def actor_spans(text: str, actors: Actors | None = None) -> list[tuple[int, int, str]]:
     """(start, end, actor) of every non-collector act in one sentence, clause by clause."""
     actors = actors or load_actors()
-    if actors.any is None or not actors.any.search(text):
+    flat, screen = _screen(actors)
+    live = screen.candidates(text)  # only patterns whose required literals occur can match
+    if not live:
         return []
     out: list[tuple[int, int, str]] = []
     bounds = [0] + [m.end() for m in CLAUSE_BREAK.finditer(text)] + [len(text) + 1]
-    for lo, hi in zip(bounds, bounds[1:]):
-        clause = text[lo:hi]
-        for rule in actors.rules:
-            if rule.unless is not None and rule.unless.search(text):
-                continue
-            for pattern in rule.patterns:
-                for m in pattern.finditer(clause):
-                    if _voided(rule, text, lo + m.start()):
-                        continue
+    for k in live:
+        rule, pattern = flat[k]
+        if rule.unless is not None and rule.unless.search(text):
+            continue
+        for lo, hi in zip(bounds, bounds[1:]):
+            for m in pattern.finditer(text[lo:hi]):
+                if not _voided(rule, text, lo + m.start()):
                     out.append((lo + m.start(), lo + m.end(), rule.actor))
     return sorted(out)
+
+
+def _screen(actors: Actors):
+    """Every (rule, pattern) and a literal screen over the patterns, built once per actors file."""
+    def build():
+        flat = [(rule, p) for rule in actors.rules for p in rule.patterns]
+        return flat, LiteralScreen(p.pattern for _, p in flat)
+    return built_once(actors, build)
 
 
 def collector_named(text: str, actors: Actors | None = None) -> bool:

@@ -15,10 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .text.screen import LiteralScreen, built_once
 
 STANCES = ("narrative", "normative", "instructional", "mixed")
 UNKNOWN = "unknown"
-HEAD_CHARS = 2000  # a genre shows in a document's title, header and first paragraphs: only these are scanned
+HEAD_CHARS = 1200  # a genre shows in a document's title, header and first paragraphs: only these are scanned
 
 
 class GenresError(ValueError):
@@ -92,7 +93,20 @@ def load_genres(path: str | Path | None = None) -> Genres:
 def genre_scores(text: str, genres: Genres) -> dict[str, int]:
     """Weighted cue matches per genre in the first ``HEAD_CHARS`` characters of a text (time bounded per document)."""
     head = text[:HEAD_CHARS]
-    return {name: sum(w * len(p.findall(head)) for p, w in cues) for name, cues in genres.cues.items()}
+    flat, screen = _screen(genres)
+    scores = dict.fromkeys(genres.cues, 0)
+    for k in screen.candidates(head):  # only the cues whose required literals occur in the head can match
+        name, pattern, weight = flat[k]
+        scores[name] += weight * len(pattern.findall(head))
+    return scores
+
+
+def _screen(genres: Genres):
+    """Every cue with its genre and weight, and a literal screen over them, built once per genres file."""
+    def build():
+        flat = [(name, p, w) for name, items in genres.cues.items() for p, w in items]
+        return flat, LiteralScreen(p.pattern for _, p, _ in flat)
+    return built_once(genres, build)
 
 
 def genre_of_text(text: str, genres: Genres | None = None) -> str:

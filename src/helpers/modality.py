@@ -38,6 +38,7 @@ leave it out.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping  # (typing.Mapping's isinstance check is ~10x slower)
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ class ModalityCues:
     limit_tactics: frozenset[str] = frozenset()  # the tactics a limit prohibits the excess of (empty: all)
     lawful: re.Pattern | None = None         # statements that conduct is lawful or a right (是合法的权利)
     normative: re.Pattern | None = None      # duties and rights inside narrative genres (法院指出…应当…)
+    frame_items: tuple[tuple[str, ...], ...] = ((), (), ())  # the single cues of unlawful, addressee, lawful
     negation: re.Pattern | None = None       # conduct denied (并未, 从未) just before a mention
 
     @classmethod
@@ -104,6 +106,7 @@ class ModalityCues:
             limit_tactics=frozenset(lists.get("limit_tactics", [])),
             lawful=_alternation(lists.get("lawful", [])),
             normative=_alternation(lists.get("normative", [])),
+            frame_items=tuple(tuple(lists.get(key, [])) for key in ("unlawful", "addressee", "lawful")),
             negation=_alternation(lists.get("negation", []), anchor=""),
         )
 
@@ -116,13 +119,25 @@ def default_cues() -> ModalityCues:
     return ModalityCues.from_lists(load_codebook().modality)
 
 
+def _clause_breaks(text: str) -> tuple[list[int], list[int]]:
+    """Starts and ends of the clause breaks of ``text``, found once per sentence (the last one is remembered: the
+    mentions and red-line hits of one sentence ask in a row)."""
+    if _LAST_BREAKS[0] != text:
+        found = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(text)]
+        _LAST_BREAKS[:] = [text, ([a for a, _ in found], [b for _, b in found])]
+    return _LAST_BREAKS[1]
+
+
+_LAST_BREAKS: list = [None, ([], [])]
+
+
 def clause_bounds(text: str, pos: int) -> tuple[int, int]:
     """Start and end of the comma-delimited clause containing position ``pos``."""
-    start = 0
-    for m in CLAUSE_BREAK.finditer(text, 0, max(pos, 0)):
-        start = m.end()
-    m = CLAUSE_BREAK.search(text, pos)
-    return start, (m.start() if m else len(text))
+    starts, ends = _clause_breaks(text)
+    k = bisect.bisect_right(ends, max(pos, 0))
+    start = ends[k - 1] if k else 0
+    j = bisect.bisect_left(starts, pos)
+    return start, (starts[j] if j < len(starts) else len(text))
 
 
 def _strong_reaches(text: str, cue_end: int, start: int, cues: ModalityCues) -> bool:
@@ -186,7 +201,17 @@ _LAST_LIVE: list = [None, frozenset(), None]
 def _screen(cues: ModalityCues):
     return built_once(cues, lambda: LiteralScreen(
         [cues.strong.pattern, cues.weak.pattern, cues.directive.pattern] + [p.pattern for p in cues.post]
-        + [p.pattern for p in cues.narrating]))
+        + [p.pattern for p in cues.narrating] + [p for items in cues.frame_items for p in items]))
+
+
+def _frame_ranges(cues: ModalityCues) -> list[range]:
+    """Screen indices of the single cues of unlawful, addressee and lawful (after the narrating cues)."""
+    first = _POST + len(cues.post) + len(cues.narrating)
+    out = []
+    for items in cues.frame_items:
+        out.append(range(first, first + len(items)))
+        first += len(items)
+    return out
 
 
 def heading_prohibits(heading: str | None, cues: ModalityCues | None = None) -> bool:
@@ -202,7 +227,8 @@ def is_reported(text: str, cues: ModalityCues | None = None) -> bool:
         return any(p is not None and p.search(text) for p in (cues.reporting, cues.victim, cues.narration))
     first = _POST + len(cues.post)
     # The alternations match iff one of their single cues does; only those that can match are tried.
-    return any(cues.narrating[k - first].search(text) for k in sorted(_live(text, cues)) if k >= first)
+    last = first + len(cues.narrating)
+    return any(cues.narrating[k - first].search(text) for k in sorted(_live(text, cues)) if first <= k < last)
 
 
 def _has_directive(text: str, lo: int, hi: int, cues: ModalityCues) -> bool:
@@ -234,7 +260,9 @@ def _sentence_frames(text: str, cues: ModalityCues) -> tuple[bool, bool, bool]:
     remembered, as the mentions of one sentence ask in a row."""
     key = (id(cues), text)
     if _LAST_FRAMES[0] != key:
-        found = tuple(bool(p is not None and p.search(text)) for p in (cues.unlawful, cues.addressee, cues.lawful))
+        live = _live(text, cues)
+        found = tuple(bool(p is not None and any(k in live for k in r) and p.search(text))
+                      for p, r in zip((cues.unlawful, cues.addressee, cues.lawful), _frame_ranges(cues)))
         _LAST_FRAMES[:] = [key, found, cues]
     return _LAST_FRAMES[1]
 
