@@ -168,8 +168,8 @@ def test_code_command_prints_one_record_per_sentence(small_corpus, tmp_path):
                           cwd=paths.ROOT)
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
-    keys = {"file", "doc", "duplicate_of", "sent", "text", "start", "end", "tactics", "stage", "intensity",
-            "red_lines", "acknowledged"}
+    keys = {"file", "doc", "duplicate_of", "sent", "text", "start", "end", "page", "tactics", "stage",
+            "intensity", "red_lines", "acknowledged"}
     assert records and all(set(r) == keys for r in records)
     assert [(r["doc"], r["sent"]) for r in records] == sorted((r["doc"], r["sent"]) for r in records)
     assert any(t["id"] == "T07" and t["modality"] == "prescribed" for r in records for t in r["tactics"])
