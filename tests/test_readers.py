@@ -137,7 +137,8 @@ def test_sentences_carry_their_page_and_code_prints_it(files, capsys):
     tables = study_tables(files["pdf"], tables=["documents", "sentences"])
     sentences = tables["sentences"]
     assert str(sentences["page"].dtype) == "Int64"
-    assert list(sentences.columns[:9]) == ["doc", "sent", "para", "start", "end", "raw_start", "raw_end", "page", "text"]
+    assert list(sentences.columns[:9]) == ["doc", "sent", "para", "start", "end", "raw_start", "raw_end", "page",
+                                           "text"]
     page_of = dict(zip(sentences.text, sentences.page))
     assert page_of[fx.BROKEN] == 1 and page_of[fx.PAGE_2[0]] == 2 and page_of[fx.PAGE_1[1]] == 1
     code = main(["code", str(files["pdf"])])

@@ -1,7 +1,8 @@
 """The tactic codebook as validated data: loading ``codebook.yaml`` and exporting it.
 
 The codebook (tactics T01-T15 with cues, weights, CFPB sub-issues, examples, the
-modality cue lists, and the provenance of cues added by cue discovery) lives in ``corpus/lexicons/codebook.yaml`` so researchers edit
+modality cue lists, and the provenance of cues added by cue discovery) lives in
+``corpus/lexicons/codebook.yaml`` so researchers edit
 data, not code. ``load_codebook`` fails loudly, naming the tactic and field, on any
 schema error; ``to_csv`` and ``to_quanteda_yaml`` let other tools (R/quanteda) reuse it.
 """

@@ -50,8 +50,7 @@ class AcceptResult:
 
 
 def check_sheet(corpus: Path, out: Path) -> None:
-    """``UsageError`` unless ``corpus`` exists and the cue sheet ``out`` can be written: a file outside the corpus
-    in an existing folder."""
+    """``UsageError`` unless ``corpus`` exists and ``out`` is a new file in an existing folder outside it."""
     from .runfolder import unfinished
     from .safeio import display_path
 
@@ -99,8 +98,7 @@ def read_sheet(path: str | Path) -> pd.DataFrame:
 
 
 def accepted(sheet: pd.DataFrame, codebook: Codebook, name: str = "sheet") -> tuple[pd.DataFrame, list[str]]:
-    """The rows a person accepted (each tactic and cue once) and notes on rows skipped; ``UsageError`` for an
-    accept cell that is neither yes nor no, an unknown tactic, or an empty candidate."""
+    """The rows a person accepted (each once) and notes on skipped ones; ``UsageError`` for an unusable row."""
     keep, notes, seen = [], [], set()
     for n, row in enumerate(sheet.to_dict("records"), start=2):  # row 1 is the header
         mark = str(row["accept"]).strip().lower()
@@ -236,7 +234,8 @@ def example_failures(codebook: Codebook) -> set[tuple[str, str, str]]:
         if kind == "counter_example":
             ok = tid not in tactics
         else:
-            ok = tid in tactics and (modality is None or modality in {m["modality"] for m in found if m["tactic"] == tid})
+            stances = {m["modality"] for m in found if m["tactic"] == tid}
+            ok = tid in tactics and (modality is None or modality in stances)
         if not ok:
             failed.add((tid, kind, text))
     return failed
@@ -273,8 +272,7 @@ def _expected(old: dict, additions: dict[str, list[str]], entries: list[dict]) -
 
 
 def accept_cues(sheet_path: str | Path, lexicons: str | Path = paths.LEXICONS, today: str | None = None) -> AcceptResult:
-    """Add the accepted cues of a sheet to ``lexicons/codebook.yaml`` with their provenance; ``CueRefused`` (and
-    the file unchanged) when a codebook check that passed fails with them."""
+    """Add a sheet's accepted cues to ``lexicons/codebook.yaml`` with provenance; ``CueRefused`` if a check breaks."""
     from .safeio import write_bytes_atomic
 
     folder = Path(lexicons)

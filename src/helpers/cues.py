@@ -22,12 +22,15 @@ import hashlib
 import math
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import pandas as pd
 
 from .codebook import Codebook, parse_codebook
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
 
 __all__ = ["SEED", "SHEET_COLUMNS", "association", "corpus_checksum", "cue_seeds", "neighbours",
            "suggest_cues", "suggest_for_corpus", "term_table", "train_vectors"]
@@ -57,8 +60,7 @@ def _content(terms: pd.Series, stopwords: frozenset[str]) -> np.ndarray:
 
 
 def term_table(tokens: pd.DataFrame, stopwords: frozenset[str] = frozenset()) -> pd.DataFrame:
-    """``doc, sent, term, kind, start, end``: every content word, and every phrase of two adjacent tokens
-    (both words, not stopwords, 3-6 characters together)."""
+    """``doc, sent, term, kind, start, end`` of every content word and two-token phrase (3-6 characters)."""
     t = tokens[["doc", "sent", "token", "start", "end"]].reset_index(drop=True)
     words = t[_content(t["token"], stopwords)].rename(columns={"token": "term"}).assign(kind="word")
     tok = t["token"].astype(str)
@@ -77,7 +79,7 @@ def term_table(tokens: pd.DataFrame, stopwords: frozenset[str] = frozenset()) ->
 
 
 def train_vectors(sentences: list[list[str]], seed: int = SEED, vector_size: int = 64, window: int = 5,
-                  min_count: int = 2, epochs: int | None = None):
+                  min_count: int = 2, epochs: int | None = None) -> "KeyedVectors":
     """A deterministic Word2Vec (skip-gram, one worker, ``seed``) on token lists → its ``KeyedVectors``."""
     from gensim.models import Word2Vec
 
@@ -94,7 +96,7 @@ def _stable_hash(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=4).digest(), "little")
 
 
-def neighbours(wv, seeds: Iterable[str]) -> pd.Series:
+def neighbours(wv: "KeyedVectors", seeds: Iterable[str]) -> pd.Series:
     """Cosine similarity of every word in ``wv`` to the centroid of the (unit) ``seeds`` vectors."""
     seeds = [s for s in seeds if s in wv.key_to_index]
     if not seeds:
@@ -107,10 +109,7 @@ def neighbours(wv, seeds: Iterable[str]) -> pd.Series:
 
 
 def association(terms: pd.DataFrame, in_tactic: pd.Series, n_sentences: int) -> pd.DataFrame:
-    """``term, n, a, g2, pmi`` per term: ``n`` sentences hold it, ``a`` of them have the tactic; signed G²
-    (negative when the term is rarer in the tactic's sentences) and PMI (log2; NaN when ``a`` is 0).
-
-    ``terms``: unique (term, key) rows; ``in_tactic``: per sentence key, whether the coder gives the tactic."""
+    """``term, n, a, g2, pmi`` of unique (term, key) rows: signed G² and PMI of ``a`` of ``n`` in the tactic."""
     codes, uniques = pd.factorize(terms["term"])
     hit = in_tactic.reindex(terms["key"]).fillna(False).to_numpy(bool)
     n = np.bincount(codes, minlength=len(uniques)).astype(float)
@@ -216,7 +215,8 @@ def _read_tokens(token_frames: Iterable[pd.DataFrame], max_tokens: int) -> pd.Da
             break
         frames.append(frame[["doc", "sent", "token", "start", "end"]])
         total += len(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["doc", "sent", "token", "start", "end"])
+    columns = ["doc", "sent", "token", "start", "end"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def suggest_cues(sentences: pd.DataFrame, mentions: pd.DataFrame, token_frames: Iterable[pd.DataFrame],
@@ -290,9 +290,7 @@ def suggest_cues(sentences: pd.DataFrame, mentions: pd.DataFrame, token_frames: 
 def suggest_for_corpus(corpus: str | Path, lexicons: str | Path | None = None, tactics: Iterable[str] | None = None,
                        n: int = 30, seed: int = SEED,
                        tables: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The cue sheet of a corpus (a folder, file, table or run folder) and its ``errors`` table; ``tables``:
-    its ``study_tables`` when already at hand (documents, sentences, mentions). ``UsageError`` for an unknown
-    tactic or ``n`` below 1."""
+    """The cue sheet of a corpus (or of its ``study_tables`` at hand) and its errors; ``UsageError`` on bad options."""
     from . import paths
     from .codebook import load_codebook
     from .pipeline import study_tables, token_frames

@@ -137,7 +137,8 @@ def _gap_ops(text: str, gap_start: int, gap_end: int, breaks: list[int], inside:
         rule = " + ".join(filter(None, [_rules(middle, chrome) if middle else "", "page_break"]))
         edge = gap_start == 0 or gap_end == len(text)
         in_line = "\n" not in text[gap_start:gap_end]
-        ops.append((a, b, "" if edge or in_line else "\n", "chrome", rule + ("_in_line" if in_line and not edge else "")))
+        suffix = "_in_line" if in_line and not edge else ""
+        ops.append((a, b, "" if edge or in_line else "\n", "chrome", rule + suffix))
     if headers:
         ops.append((b, gap_end, "", "chrome", _rules(headers, chrome)))
     return ops

@@ -16,6 +16,10 @@ import logging
 import re
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 __all__ = ["DOCUMENT_SUFFIXES", "NO_TEXT_LAYER", "ReaderError", "read_document", "read_docx", "read_pdf"]
 
@@ -29,7 +33,8 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 class ReaderError(ValueError):
     """A PDF or Word file whose text cannot be read; ``reason`` is one line."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str) -> None:
+        """Keep the one-line ``reason``."""
         self.reason = reason
         super().__init__(reason)
 
@@ -142,7 +147,7 @@ def read_docx(data: bytes) -> str:
     return text + PAGE_BREAK if PAGE_BREAK in text else text
 
 
-def _block_lines(parent, rendered: bool, lines: list[str]) -> None:
+def _block_lines(parent: "etree._Element", rendered: bool, lines: list[str]) -> None:
     """Append the lines of the paragraphs and tables under ``parent`` (body, cell or content control)."""
     for child in parent:
         tag = child.tag
@@ -162,7 +167,7 @@ def _block_lines(parent, rendered: bool, lines: list[str]) -> None:
                 _block_lines(content, rendered, lines)
 
 
-def _paragraph_text(p, rendered: bool) -> str:
+def _paragraph_text(p: "etree._Element", rendered: bool) -> str:
     """One paragraph's text: runs, tabs, line breaks; ``\\f`` at page breaks (rendered ones if the file has any)."""
     parts: list[str] = []
     if not rendered:
