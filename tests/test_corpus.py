@@ -276,11 +276,11 @@ def test_folder_ids_are_unique_when_stems_clash(tmp_path):
 
 
 def test_unsupported_suffix_is_reported(tmp_path):
-    _write(tmp_path / "notes.docx", SIMPLIFIED.encode())
+    _write(tmp_path / "notes.doc", SIMPLIFIED.encode())
     _write(tmp_path / "ok.txt", SIMPLIFIED.encode())
     docs, errors = load_corpus(tmp_path)
     assert docs.doc.tolist() == ["ok"]
-    assert "unsupported file type '.docx'" in errors.reason[0]
+    assert "unsupported file type '.doc'" in errors.reason[0]
 
 
 def test_raw_files_are_not_modified(tmp_path):

@@ -168,7 +168,7 @@ def test_code_command_prints_one_record_per_sentence(small_corpus, tmp_path):
                           cwd=paths.ROOT)
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
-    keys = {"file", "doc", "genre", "duplicate_of", "sent", "text", "start", "end", "tactics", "other_actors", "stage",
+    keys = {"file", "doc", "genre", "duplicate_of", "sent", "text", "start", "end", "page", "tactics", "other_actors", "stage",
             "intensity", "red_lines", "acknowledged"}
     assert records and all(set(r) == keys for r in records)
     assert [(r["doc"], r["sent"]) for r in records] == sorted((r["doc"], r["sent"]) for r in records)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers clean|code|run|report`` (thin wrappers over the pipeline).
+"""Command line: ``python -m helpers clean|code|run|report|suggest-cues|accept-cues`` (thin wrappers).
 
 Exit status, the same for every command (``helpers.usage``): 0 done; 1 done, but some inputs failed;
 2 a usage error or nothing usable. A user mistake is one ``error:`` line on stderr, never a traceback."""
@@ -13,6 +13,8 @@ from pathlib import Path
 from . import paths
 from .usage import EXIT_DONE, EXIT_USAGE, UsageError, exit_status, one_line
 from .watchdog import DOC_SECONDS
+
+CUE_SEED = 20261130  # helpers.cues.SEED (not imported here: gensim loads only when cues are suggested)
 
 
 def _error(message: object) -> None:
@@ -103,6 +105,51 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_DONE
 
 
+def _suggest_cues(args: argparse.Namespace) -> int:
+    from .corpus import CorpusError
+    from .cue_sheet import check_sheet, write_sheet
+    from .cues import suggest_for_corpus
+    from .pipeline import RunIncomplete
+
+    check_sheet(Path(args.corpus), Path(args.out))
+    tactics = [t for value in args.tactic or [] for t in value.split(",") if t.strip()]
+    try:
+        sheet, errors = suggest_for_corpus(args.corpus, args.lexicons, tactics or None, args.n, args.seed)
+    except (CorpusError, RunIncomplete) as exc:
+        _error(exc)
+        return EXIT_USAGE
+    for err in errors.itertuples(index=False):
+        _error(f"{err.source}: {err.reason}")
+    if sheet.empty:
+        _error(f"{args.corpus}: no candidate cues (too few words in the corpus?)")
+        return EXIT_USAGE
+    try:
+        write_sheet(sheet, args.out)
+    except OSError as exc:
+        _error(f"{exc.filename or args.out}: {exc.strerror or exc}")
+        return EXIT_USAGE
+    print(args.out)
+    print(f"{len(sheet)} candidate cues for {sheet['tactic'].nunique()} tactics in {args.out}: mark the accept "
+          f"column (y) and run python -m helpers accept-cues {args.out}", file=sys.stderr)
+    return exit_status(len(sheet), len(errors))
+
+
+def _accept_cues(args: argparse.Namespace) -> int:
+    from .cue_sheet import accept_cues
+
+    result = accept_cues(args.sheet, args.lexicons)
+    bundled = result.path.resolve() == (paths.LEXICONS / "codebook.yaml").resolve()
+    added = "; ".join(f"{tid}: {', '.join(cues)}" for tid, cues in result.added.items())
+    where = " (the bundled codebook; --lexicons DIR keeps your own copy)" if bundled else \
+        (" (made from the bundled codebook)" if result.created else "")
+    print(result.path)
+    print(f"added {sum(map(len, result.added.values()))} cue(s) to {result.path}{where}: {added}; provenance "
+          f"recorded; the codebook's example checks pass", file=sys.stderr)
+    for note in result.skipped:
+        print(f"note: {note}", file=sys.stderr)
+    return EXIT_DONE
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +187,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lexicons", default=str(paths.LEXICONS))
     p.add_argument("--seed", type=int, default=20261130)
     p.set_defaults(func=_report)
+
+    p = sub.add_parser("suggest-cues", help="rank candidate cues per tactic from a corpus into a sheet to mark")
+    p.add_argument("corpus", help="a folder or file of texts, a table, or a run folder")
+    p.add_argument("--tactic", action="append", metavar="Tnn", help="only these tactics (repeat, or T07,T08)")
+    p.add_argument("--n", type=int, default=30, help="candidates per tactic (default 30)")
+    p.add_argument("--out", required=True, help="the CSV sheet to write (outside the corpus)")
+    p.add_argument("--lexicons", default=str(paths.LEXICONS))
+    p.add_argument("--seed", type=int, default=CUE_SEED, help=argparse.SUPPRESS)
+    p.set_defaults(func=_suggest_cues)
+
+    p = sub.add_parser("accept-cues", help="add the cues marked in a sheet's accept column to codebook.yaml")
+    p.add_argument("sheet")
+    p.add_argument("--lexicons", default=str(paths.LEXICONS),
+                   help="folder whose codebook.yaml gets the cues (made from the bundled one if absent)")
+    p.set_defaults(func=_accept_cues)
 
     args = parser.parse_args(argv)
     try:

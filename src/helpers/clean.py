@@ -5,6 +5,7 @@ after, rule, start, end) with absolute offsets into the raw source text, so that
 ``rebuild_raw(clean_text, edits)`` gives the raw text back exactly and any clean offset can be traced
 to the raw file (``raw_offsets``). The steps, in order, each an edit ``kind``:
 
+chrome     (paged texts, first) running headers, footers, page numbers and page breaks (``helpers.pages``)
 normalise  \\r\\n and \\r → \\n; zero-width and control characters removed; full-width ASCII letters and
            digits → half-width (Chinese punctuation kept); converter residue (pinyin with a tone mark in
            parentheses after a hanzi: 處(chǔ)理) removed; traditional → simplified (OpenCC t2s)
@@ -40,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .pages import page_ops
 
 EDIT_COLUMNS = ["doc", "kind", "raw_start", "raw_end", "before", "after", "rule", "start", "end"]
 DOC_COLUMNS = [
@@ -940,6 +942,7 @@ def clean_text(
     chrome = chrome or load_chrome()
     spinner = spinner or load_spinner()
     trail = _Trail(raw)
+    trail.apply(page_ops(trail.text))  # paged texts (PDF, Word): headers, footers, page numbers, page breaks
     trail.apply(normalise_ops(trail.text))
     trail.apply(pinyin_residue_ops(trail.text))
     trail.apply(t2s_ops(trail.text))

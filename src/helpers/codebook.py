@@ -1,7 +1,8 @@
 """The tactic codebook as validated data: loading ``codebook.yaml`` and exporting it.
 
-The codebook (tactics T01-T15 with cues, weights, CFPB sub-issues, examples, and the
-modality cue lists) lives in ``corpus/lexicons/codebook.yaml`` so researchers edit
+The codebook (tactics T01-T15 with cues, weights, CFPB sub-issues, examples, the
+modality cue lists, and the provenance of cues added by cue discovery) lives in
+``corpus/lexicons/codebook.yaml`` so researchers edit
 data, not code. ``load_codebook`` fails loudly, naming the tactic and field, on any
 schema error; ``to_csv`` and ``to_quanteda_yaml`` let other tools (R/quanteda) reuse it.
 """
@@ -23,7 +24,9 @@ TACTIC_ID = re.compile(r"^T\d\d$")
 MODALITIES = ("prescribed", "prohibited", "reported")
 CUE_KINDS = ("literal", "regex", "near", "generic")
 
-_TOP_KEYS = {"version", "modality", "tactics"}
+_TOP_KEYS = {"version", "modality", "tactics", "provenance"}
+PROVENANCE_COLUMNS = ["tactic", "cue", "method", "score", "corpus", "corpus_sha256", "date", "sheet"]
+"""Fields of a ``provenance`` entry: where a cue added by ``python -m helpers accept-cues`` came from."""
 _TACTIC_KEYS = {"id", "name_en", "name_zh", "definition", "weight", "cfpb_subissue", "cues",
                 "examples", "counter_examples"}
 _REQUIRED_TACTIC = _TACTIC_KEYS
@@ -50,6 +53,7 @@ class Codebook:
     entries: dict[str, dict[str, Any]]
     modality: dict[str, list[str]]
     path: Path | None = None
+    provenance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PROVENANCE_COLUMNS))
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -205,10 +209,30 @@ def _validate_modality(section: Any) -> dict[str, list[str]]:
     return out
 
 
+def _validate_provenance(section: Any, entries: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """``provenance``: one mapping per cue added by cue discovery; its tactic exists and lists the cue."""
+    if section is None:
+        return pd.DataFrame(columns=PROVENANCE_COLUMNS)
+    if not isinstance(section, list):
+        raise ValueError("codebook: provenance: must be a list of {tactic, cue, method, ...}")
+    rows = []
+    for item in section:
+        if not isinstance(item, dict) or not set(item) <= set(PROVENANCE_COLUMNS) or not {"tactic", "cue"} <= set(item):
+            raise ValueError(f"codebook: provenance: each entry needs tactic and cue (fields {PROVENANCE_COLUMNS}), "
+                             f"got {item!r}")
+        tid, cue = str(item["tactic"]), str(item["cue"])
+        if tid not in entries:
+            raise ValueError(f"codebook: provenance: unknown tactic {tid!r}")
+        if cue not in entries[tid]["cues"]["literal"]:
+            _fail(tid, "provenance", f"cue {cue!r} is not one of the tactic's literal cues")
+        rows.append({k: (None if item.get(k) is None else str(item[k])) for k in PROVENANCE_COLUMNS})
+    return pd.DataFrame(rows, columns=PROVENANCE_COLUMNS)
+
+
 def parse_codebook(data: Any, path: Path | None = None) -> Codebook:
     """Validate an already-parsed codebook mapping and build the ``Codebook``."""
     if not isinstance(data, dict):
-        raise ValueError("codebook: top level must be a mapping with version, modality, tactics")
+        raise ValueError("codebook: top level must be a mapping with version, modality, tactics (and provenance)")
     unknown = set(data) - _TOP_KEYS
     if unknown:
         raise ValueError(f"codebook: unknown top-level key(s) {sorted(unknown)}")
@@ -247,7 +271,8 @@ def parse_codebook(data: Any, path: Path | None = None) -> Codebook:
     tactics = pd.DataFrame(rows, columns=TACTIC_COLUMNS)
     cues = pd.DataFrame(cue_rows, columns=CUE_COLUMNS)
     cues["within"] = cues["within"].astype("Int64")
-    return Codebook(tactics=tactics, cues=cues, entries=entries, modality=modality, path=path)
+    provenance = _validate_provenance(data.get("provenance"), entries)
+    return Codebook(tactics=tactics, cues=cues, entries=entries, modality=modality, path=path, provenance=provenance)
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:

@@ -17,6 +17,10 @@ HTML (``.html``/``.htm``): the text is extracted with the standard library's
 whitespace collapsed the way a browser does). ``raw`` is then the *extracted* text,
 so ``raw_start/raw_end`` offsets of HTML documents index that text, not the markup;
 ``sha256`` is still the hash of the file's bytes.
+
+PDF and Word (``.pdf``/``.docx``): the text ``helpers.readers`` extracts, each page ending with a form feed;
+``encoding`` names the reader (pdfplumber, pypdfium2, python-docx). A scan without a text layer, an encrypted
+or a corrupt file is an error row (``no text layer``, ``encrypted PDF …``, ``corrupt PDF …``).
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
+from .readers import DOCUMENT_SUFFIXES, ReaderError, read_document
 from .safeio import display_path, os_reason
 
 __all__ = [
@@ -62,7 +67,7 @@ ERROR_COLUMNS = ["source", "reason"]
 
 TEXT_SUFFIXES = {".txt": "txt", ".md": "md", ".html": "html", ".htm": "html"}
 TABLE_SUFFIXES = {".jsonl": "jsonl", ".csv": "csv"}
-SUPPORTED_SUFFIXES = tuple(sorted(TEXT_SUFFIXES) + sorted(TABLE_SUFFIXES))
+SUPPORTED_SUFFIXES = tuple(sorted(TEXT_SUFFIXES) + sorted(DOCUMENT_SUFFIXES) + sorted(TABLE_SUFFIXES))
 
 SAMPLE_BYTES = 256 * 1024
 """How much of a file the detectors look at; the chosen codec then decodes the whole file strictly."""
@@ -598,6 +603,8 @@ def _load_file(path: Path, doc_id: str, text_column: str | None, id_column: str 
     """Rows (documents, row-level errors) for one input file; file-level problems raise CorpusError."""
     source = source_label(path)
     suffix = path.suffix.lower()
+    if suffix in DOCUMENT_SUFFIXES:  # PDF / Word: helpers.readers (raw = the extracted text, pages end with \f)
+        return [_load_document(path, doc_id, max_bytes, source)], []
     kind = TEXT_SUFFIXES.get(suffix) or TABLE_SUFFIXES.get(suffix)
     if kind is None:
         raise CorpusError(source, f"unsupported file type {suffix or '(no suffix)'!r} (supported: {', '.join(SUPPORTED_SUFFIXES)})")
@@ -619,6 +626,17 @@ def _load_file(path: Path, doc_id: str, text_column: str | None, id_column: str 
         else:
             docs.append({"doc": ident, **base, "raw": text})
     return docs, errors
+
+
+def _load_document(path: Path, doc_id: str, max_bytes: int, source: str) -> dict:
+    """The document row of a PDF or Word file: ``raw`` its extracted text, ``encoding`` the reader used."""
+    data = _read_bytes(path, max_bytes, source)
+    try:
+        text, reader = read_document(path, data)
+    except ReaderError as exc:
+        raise CorpusError(source, exc.reason) from None
+    return {"doc": doc_id, "source": source, "sha256": hashlib.sha256(data).hexdigest(), "encoding": reader,
+            "kind": DOCUMENT_SUFFIXES[path.suffix.lower()], "raw": text}
 
 
 def load_corpus(

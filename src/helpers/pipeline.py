@@ -71,6 +71,7 @@ def study_tables(
     from .legal import flag_red_lines, load_rules
     from .codebook import load_codebook
     from .longtext import bound_sentences
+    from .pages import with_pages
     from .segment import split_sentences, tokenize
     from .genre import with_genres
     from .tactics import code_sentences, codebook_genres
@@ -79,6 +80,7 @@ def study_tables(
     docs, errors = load_corpus(corpus)
     documents, edits = clean_corpus(docs, lexicons=lexicons)
     sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
+    sentences = with_pages(sentences, documents, edits)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
     documents = with_genres(documents, codebook_genres(codebook))
     genres = dict(zip(documents["doc"], documents["genre"]))
@@ -111,6 +113,11 @@ def _none_if_nan(value):
     if pd.isna(value) if not isinstance(value, (list, tuple, dict)) else False:
         return None
     return value
+
+
+def _page(value) -> int | None:
+    """A sentence's page as a JSON number (None for unpaged texts)."""
+    return None if value is None or pd.isna(value) else int(value)
 
 
 def sentence_records(tables: dict[str, pd.DataFrame], others: pd.DataFrame | None = None) -> Iterator[dict]:
@@ -156,6 +163,7 @@ def sentence_records(tables: dict[str, pd.DataFrame], others: pd.DataFrame | Non
             "text": row.text,
             "start": int(row.start),
             "end": int(row.end),
+            "page": _page(getattr(row, "page", None)),
             "tactics": [m for m in found if m["actor"] == "collector"],
             "other_actors": [m for m in found if m["actor"] != "collector"],
             "stage": _none_if_nan(row.stage) if has_stage else None,
@@ -178,7 +186,10 @@ def write_records(records: Iterable[dict], fmt: str, stream) -> None:
         flat["red_lines"] = ";".join(rec["red_lines"])
         flat["acknowledged"] = ";".join(rec["acknowledged"])
         rows.append(flat)
-    pd.DataFrame(rows, columns=list(rows[0]) if rows else None).to_csv(stream, index=False)
+    table = pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
+    if "page" in table.columns:  # whole numbers, blank for unpaged texts (not 1.0)
+        table["page"] = table["page"].astype("Int64")
+    table.to_csv(stream, index=False)
 
 
 # ---------------------------------------------------------------------------
@@ -195,11 +206,12 @@ def run_columns() -> dict[str, list[str]]:
     """Columns of each run table, from the stage modules that make them (docs/contracts.md)."""
     from .clean import DOC_COLUMNS, EDIT_COLUMNS
     from .legal import FLAG_COLUMNS
+    from .pages import page_columns
     from .segment import SENTENCE_COLUMNS, TOKEN_COLUMNS
     from .tactics import MENTION_COLUMNS
 
     return {"documents": list(DOC_COLUMNS) + ["genre", "genre_source"], "edits": list(EDIT_COLUMNS),
-            "sentences": list(SENTENCE_COLUMNS) + ["stage", "stage_cue", "stage_source", "intensity"],
+            "sentences": page_columns(SENTENCE_COLUMNS) + ["stage", "stage_cue", "stage_source", "intensity"],
             "tokens": list(TOKEN_COLUMNS), "mentions": list(MENTION_COLUMNS), "flags": list(FLAG_COLUMNS),
             "errors": ERROR_COLUMNS}
 
@@ -226,7 +238,7 @@ def run_config(lexicons: str | Path = paths.LEXICONS, backend: str = "jieba") ->
 
 
 # The modules whose code makes a run's tables (the views, figures and report read them and do not count)
-CHAIN_MODULES = ("paths", "corpus", "clean", "segment", "longtext", "codebook", "modality", "tactics", "escalate",
+CHAIN_MODULES = ("paths", "corpus", "readers", "pages", "clean", "segment", "longtext", "codebook", "modality", "tactics", "escalate",
                  "legal", "pipeline", "partitions")
 
 
@@ -245,12 +257,14 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     from .escalate import assign_stages
     from .legal import flag_red_lines, load_rules
     from .longtext import bound_sentences
+    from .pages import with_pages
     from .segment import split_sentences, tokenize
     from .genre import with_genres
     from .tactics import code_sentences, codebook_genres
 
     documents, edits = clean_corpus(docs, lexicons=lexicons, dup_threshold=None)  # linked corpus-wide later
     sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
+    sentences = with_pages(sentences, documents, edits)
     tokens = tokenize(sentences, backend=backend)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
     documents = with_genres(documents, codebook_genres(codebook))
