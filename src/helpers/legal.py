@@ -389,7 +389,9 @@ def _stances(modality: str, basis: str, narrates: bool) -> tuple[str, ...]:
     return (_MODALITY_STANCE[modality],)
 
 
-_CHARGE = re.compile(r"犯([^，,。；;！？!?、\s]{2,12}?)罪")
+# an offence named as a charge, a verdict or a case (犯寻衅滋事罪, 以寻衅滋事罪判处, 罪名：寻衅滋事罪, 关于寻衅滋事罪,
+# 不构成寻衅滋事罪, …罪一案): a label, not conduct
+_CHARGE = re.compile(r"(?:犯|以|判处?|被判|罪名[：:]?\s*|关于|不构成|构成)([^，,。；;！？!?、\s]{2,12}?)罪")
 
 
 def _is_case_label(ind: Indicators, text: str, s: int, e: int) -> bool:
