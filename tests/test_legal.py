@@ -10,7 +10,7 @@ import pytest
 from helpers import legal, paths
 from helpers.tactics import code_sentences
 from helpers.legal import (
-    RULE_IDS, STANCES, flag_red_lines, flag_text, load_indicators, load_rules, quote_for_display,
+    STANCES, flag_red_lines, flag_text, load_indicators, load_rules, quote_for_display, rule_ids,
     rules_for_sentence,
 )
 
@@ -31,7 +31,7 @@ def stances(text: str, rule: str, use_modality: bool = True) -> set[str]:
 # --- the rule table -------------------------------------------------------------------
 
 def test_rule_table_ids_columns_and_tiers(rules):
-    assert set(rules.rule_id) == set(RULE_IDS)
+    assert set(rules.rule_id) == {f"R{i:02d}" for i in range(1, 14)}  # the bundled study's rules
     assert set(legal.RULE_COLUMNS) <= set(rules.columns)
     assert rules.groupby("rule_id").size().min() >= 4
     assert set(rules.verification) <= {"V", "S", "P", "U"}
@@ -82,7 +82,7 @@ def test_load_rules_skips_comment_header(tmp_path, rules):
 
 def test_us_crosswalk_one_row_per_rule(rules):
     cw = legal.us_crosswalk(rules)
-    assert list(cw.rule) == list(RULE_IDS)
+    assert list(cw.rule) == sorted(set(rules.rule_id))
     assert cw.us_analog.str.contains("1692|1006|No direct").all()
     assert cw.loc[cw.rule == "R12", "top_tier"].item() == "self-regulatory"
     assert cw.loc[cw.rule == "R02", "top_tier"].item() == "criminal"
@@ -106,7 +106,7 @@ def test_indicator_counter_examples(example):
 
 
 def test_indicators_cover_every_rule_with_examples():
-    for rid in RULE_IDS:
+    for rid in IND.rule_ids:
         assert IND.cues[rid], rid
         assert any(e["rule"] == rid for e in IND.examples), rid
         assert any(e["rule"] == rid for e in IND.counter_examples), rid
@@ -267,7 +267,7 @@ def _toy_flags() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_stance_matrix_and_compliance_gap():
     sentences, flags = _toy_flags()
     m = legal.stance_matrix(flags)
-    assert list(m.index) == list(RULE_IDS) and list(m.columns) == list(STANCES)
+    assert list(m.index) == list(rule_ids()) and list(m.columns) == list(STANCES)
     assert m.loc["R01", "acknowledged"] == 1 and m.loc["R06", "crossed_prescribed"] == 1
     assert m.loc["R09", "crossed_reported"] == 1 and int(m.to_numpy().sum()) == len(flags)
     gap = legal.compliance_gap(flags)
@@ -403,3 +403,42 @@ def test_a_prohibition_on_any_element_of_a_cooccurrence_prohibits_it():
 
 def test_a_denied_act_is_no_flag():
     assert not stances("这家平台倒是没人骂我。", "R01")
+
+
+def test_new_rule_and_tactic_ids_are_data(tmp_path):
+    """Adding R14 and T16 to the data files is all it takes: they appear in the coded output and the tables."""
+    import shutil
+
+    import yaml
+
+    from helpers import paths
+    from helpers.pipeline import study_tables
+
+    lex = tmp_path / "lexicons"
+    shutil.copytree(paths.LEXICONS, lex)
+    book = yaml.safe_load((lex / "codebook.yaml").read_text(encoding="utf-8"))
+    book["tactics"].append({
+        "id": "T16", "name_en": "crypto_demand", "name_zh": "索要虚拟币", "definition": "Demanding payment in crypto.",
+        "weight": 3, "cfpb_subissue": None, "examples": ["请用泰达币还款。"], "counter_examples": [],
+        "cues": {"literal": ["泰达币"], "regex": [], "near": [], "block": []}})
+    (lex / "codebook.yaml").write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    ind = yaml.safe_load((lex / "red_line_indicators.yaml").read_text(encoding="utf-8"))
+    ind["rules"]["R14"] = {"cross": [{"id": "crypto", "re": "泰达币"}], "examples": [], "counter_examples": []}
+    (lex / "red_line_indicators.yaml").write_text(yaml.safe_dump(ind, allow_unicode=True, sort_keys=False),
+                                                  encoding="utf-8")
+    table = (lex / "red_lines.csv").read_text(encoding="utf-8").rstrip("\n").splitlines()
+    row = next(line for line in table if line.startswith("R13,"))
+    table.append("R14" + row[3:])
+    (lex / "red_lines.csv").write_text("\n".join(table) + "\n", encoding="utf-8")
+    stages = yaml.safe_load((lex / "stages.yaml").read_text(encoding="utf-8"))
+    for weights in stages.get("weightings", {}).values():
+        weights["T16"] = 3
+    (lex / "stages.yaml").write_text(yaml.safe_dump(stages, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("催收员要求借款人用泰达币还款。", encoding="utf-8")
+    t = study_tables(corpus, lex, tokens=False)
+    assert "T16" in set(t["mentions"].tactic)
+    assert "R14" in set(t["flags"].rule)
+    rules = load_rules(lex / "red_lines.csv")
+    assert "R14" in rule_ids(rules) and "R14" in legal.stance_matrix(t["flags"], rules).index

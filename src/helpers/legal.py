@@ -27,7 +27,8 @@ from .text.screen import LiteralScreen, built_once
 from .tactics import (code_sentences, codebook_actors, codebook_cues, codebook_genres,
                       sentence_contexts, sentence_genres)
 
-RULE_IDS: tuple[str, ...] = tuple(f"R{i:02d}" for i in range(1, 14))
+RULE_ID = re.compile(r"^R\d\d$")
+"""The form of a rule id; which rules exist is data (red_lines.csv and red_line_indicators.yaml), not code."""
 STANCES: tuple[str, ...] = ("crossed_prescribed", "crossed_reported", "acknowledged")
 RULE_COLUMNS: tuple[str, ...] = (
     "rule_id", "name_zh", "name_en", "severity", "instrument", "article", "effective",
@@ -103,10 +104,9 @@ def _load_rules_cached(resolved: str, mtime_ns: int, size: int) -> pd.DataFrame:
     empty = [c for c in RULE_COLUMNS if (rules[c].str.strip() == "").any()]
     if empty:
         raise RulesError(f"{path}: empty cells in columns {empty}")
-    ids = set(rules.rule_id)
-    if ids != set(RULE_IDS):
-        raise RulesError(f"{path}: rule ids must be exactly R01-R13; missing {sorted(set(RULE_IDS) - ids)}, "
-                         f"unexpected {sorted(ids - set(RULE_IDS))}")
+    bad_ids = sorted(i for i in set(rules.rule_id) if not RULE_ID.match(i))
+    if bad_ids:
+        raise RulesError(f"{path}: rule ids must look like R01; got {bad_ids}")
     bad_tier = sorted(set(rules.severity) - set(TIERS))
     if bad_tier:
         raise RulesError(f"{path}: unknown severity {bad_tier}; expected one of {TIERS}")
@@ -115,7 +115,12 @@ def _load_rules_cached(resolved: str, mtime_ns: int, size: int) -> pd.DataFrame:
             raise RulesError(f"{path}: {col} differs between rows of one rule")
     sibling = path.parent / "red_line_indicators.yaml"
     ind_path = sibling if sibling.exists() else None
-    full = load_indicators(ind_path).full_text_read
+    ind = load_indicators(ind_path)
+    if set(ind.rule_ids) != set(rules.rule_id):
+        raise RulesError(f"{path}: the rule table and red_line_indicators.yaml must define the same rules; "
+                         f"table only: {sorted(set(rules.rule_id) - set(ind.rule_ids))}, "
+                         f"indicators only: {sorted(set(ind.rule_ids) - set(rules.rule_id))}")
+    full = ind.full_text_read
     rules = rules.copy()
     rules.attrs["indicators"] = str(ind_path) if ind_path else None
     rules.attrs["top_tier"] = load_indicators(ind_path).top_tier
@@ -213,6 +218,7 @@ class Indicators:
     top_tier: dict[str, str] = field(default_factory=dict)
     examples: tuple[dict, ...] = ()
     counter_examples: tuple[dict, ...] = ()
+    rule_ids: tuple[str, ...] = ()  # the rules this file defines, sorted (ids are data)
 
 
 def _expand(pattern: str, vocab: dict[str, str]) -> str:
@@ -238,10 +244,11 @@ def _load_indicators_cached(path: str) -> Indicators:
         vocab = {k: _expand(v, vocab) for k, v in vocab.items()}
     st = spec["stance"]
     rules = spec["rules"]
-    if set(rules) != set(RULE_IDS):
-        raise RulesError(f"{path}: indicator rules must be exactly R01-R13")
+    if not isinstance(rules, dict) or not rules or any(not RULE_ID.match(str(r)) for r in rules):
+        raise RulesError(f"{path}: rules must map rule ids like R01 to their cues; got {sorted(map(str, rules or {}))}")
+    rule_ids = tuple(sorted(str(r) for r in rules))
     cues, names, acks, ack_by, examples, counters = {}, {}, {}, {}, [], []
-    for rid in RULE_IDS:
+    for rid in rule_ids:
         cfg = rules[rid] or {}
         out = []
         for c in cfg.get("cross") or []:
@@ -264,7 +271,7 @@ def _load_indicators_cached(path: str) -> Indicators:
     mods = {name: tuple((label, _compile(p, vocab, f"modifiers.{name}.{label}")) for label, p in labels.items())
             for name, labels in (spec.get("modifiers") or {}).items()}
     return Indicators(
-        cues=cues, names=names, acknowledge=acks,
+        cues=cues, names=names, acknowledge=acks, rule_ids=rule_ids,
         tactics={r: tuple(t) for r, t in (st.get("tactics") or {}).items()},
         assess_frame=_compile(st.get("assess_frame") or "(?!)", vocab, "stance.assess_frame"),
         acknowledged_by=ack_by,
@@ -516,7 +523,7 @@ def _screen(ind: Indicators):
     index, in the order hits are collected; built once per indicator set."""
     def build():
         entries, patterns = [], []
-        for rule in RULE_IDS:
+        for rule in ind.rule_ids:
             for cue in ind.cues[rule]:
                 entries.append(("cue", rule, cue))
                 patterns.append(cue.patterns[0].pattern)
@@ -574,7 +581,7 @@ def flag_red_lines(sentences: pd.DataFrame, mentions: pd.DataFrame | None = None
         indicators = rules.attrs.get("indicators")  # the yaml beside the rule table it was loaded from
     ind = indicators if isinstance(indicators, Indicators) else load_indicators(indicators)
     if rules is not None:
-        unknown = set(RULE_IDS) - set(rules.rule_id)
+        unknown = set(ind.rule_ids) - set(rules.rule_id)
         if unknown:
             raise RulesError(f"rule table lacks {sorted(unknown)}")
     if sentences is None or len(sentences) == 0:
@@ -657,23 +664,30 @@ def sentence_rules(flags: pd.DataFrame) -> pd.DataFrame:
 def rule_labels(rules: pd.DataFrame) -> pd.Series:
     """``R01 侮辱诽谤`` style labels indexed by rule id."""
     names = rules.groupby("rule_id").name_zh.first()
-    return pd.Series({r: f"{r} {names[r]}" for r in RULE_IDS})
+    return pd.Series({r: f"{r} {names[r]}" for r in sorted(names.index)})
 
 
-def stance_matrix(flags: pd.DataFrame) -> pd.DataFrame:
-    """Sentences per rule (rows R01-R13, all present) and stance (columns in STANCES order)."""
+def rule_ids(rules: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """The study's rule ids, from the rule table (default: the bundled red_lines.csv)."""
+    rules = load_rules() if rules is None else rules
+    return tuple(sorted(set(rules.rule_id)))
+
+
+def stance_matrix(flags: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Sentences per rule (rows: every rule of the rule table, all present) and stance (columns in STANCES order)."""
     m = flags.groupby(["rule", "stance"]).size().unstack(fill_value=0) if len(flags) else pd.DataFrame()
-    m = m.reindex(index=list(RULE_IDS), columns=list(STANCES), fill_value=0).astype(int)
+    ids = sorted(set(rule_ids(rules)) | (set(flags.rule) if len(flags) else set()))
+    m = m.reindex(index=ids, columns=list(STANCES), fill_value=0).astype(int)
     m.index.name, m.columns.name = "rule", "stance"
     return m
 
 
-def compliance_gap(flags: pd.DataFrame) -> pd.DataFrame:
+def compliance_gap(flags: pd.DataFrame, rules: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per rule: sentences and documents that acknowledge it vs. cross it, and documents doing both.
 
     ``docs_both`` counts texts that state a rule and whose own prescriptions or reports cross it.
     """
-    m = stance_matrix(flags)
+    m = stance_matrix(flags, rules)
     out = pd.DataFrame({
         "acknowledged": m["acknowledged"],
         "crossed_prescribed": m["crossed_prescribed"],
@@ -684,9 +698,9 @@ def compliance_gap(flags: pd.DataFrame) -> pd.DataFrame:
     ack = flags[flags.stance == "acknowledged"] if len(flags) else flags
     dc = crossed.groupby("rule").doc.agg(lambda d: set(d)) if len(crossed) else pd.Series(dtype=object)
     da = ack.groupby("rule").doc.agg(lambda d: set(d)) if len(ack) else pd.Series(dtype=object)
-    out["docs_crossing"] = [len(dc.get(r, set())) for r in RULE_IDS]
-    out["docs_acknowledging"] = [len(da.get(r, set())) for r in RULE_IDS]
-    out["docs_both"] = [len(dc.get(r, set()) & da.get(r, set())) for r in RULE_IDS]
+    out["docs_crossing"] = [len(dc.get(r, set())) for r in out.index]
+    out["docs_acknowledging"] = [len(da.get(r, set())) for r in out.index]
+    out["docs_both"] = [len(dc.get(r, set()) & da.get(r, set())) for r in out.index]
     out["status"] = np.select(
         [(out.crossed > 0) & (out.acknowledged > 0), out.crossed > 0, out.acknowledged > 0],
         ["acknowledged and crossed", "crossed, never acknowledged", "acknowledged only"], "absent")
