@@ -130,7 +130,7 @@ def test_recommendations_inside_narrative_documents(text, word, expected):
     ("联系家人", "家人", {"default": "reported"}, ("reported", "default")),
     ("对方辱骂、推搡的，立即报警", "辱骂", None, ("prohibited", "unlawful")),
     # a yes/no question whether conduct is a crime declares nothing (the advice genre's default decides)
-    ("催收爆通讯录会构成犯罪吗？", "爆通讯录", {"default": "reported"}, ("reported", "default")),
+    ("催收爆通讯录会构成犯罪吗？", "爆通讯录", {"default": "reported"}, ("reported", "reported")),
     # 事宜 is no directive: the item stays under its prohibiting heading
     ("在借款人办理婚丧事宜期间催收", "催收", {"heading_prohibits": True}, ("prohibited", "heading")),
 ])

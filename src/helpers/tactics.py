@@ -304,6 +304,9 @@ def _heading_part(text: str) -> str | None:
         m = LIST_HEADING.search(text, marker.end())
         if m and m.end() > m.start() and not text[m.end():].strip():
             return text[: m.end()]
+        # a short numbered heading line (三、哪些行为会定罪) heads the items under it
+        if len(text) - marker.end() <= 24 and not re.search(r"[。！；.!;，,]$", text.rstrip()):
+            return text
         return None
     m = LIST_HEADING.search(text)
     if m and m.start() <= 80:
