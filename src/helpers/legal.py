@@ -436,6 +436,8 @@ def _stance(ind: Indicators, rule: str, text: str, s: int, e: int, naming: bool,
     found = None if naming else _resting_mention(mentions, s, e, tactics)
     if found:
         tactic, mod, ms, me = found
+        if mod != "prohibited" or not narrates:  # only a narrated prohibition needs the rule that decided it
+            return _stances(mod, "", narrates), f"mention:{tactic}:{mod}"
         judged, basis = _judged(modality, ms, me, (tactic,))
         return _stances(mod, basis if judged == mod else "", narrates), f"mention:{tactic}:{mod}"
     # at the hit's end: a prohibition inside the hit (信息禁止予以公布) governs it; the rule's tactics carry

@@ -255,6 +255,16 @@ def limits(text: str, span: tuple[int, int], cues: ModalityCues | None = None, t
     return bool(cues.limit.search(text, lo, max(hi, span[1])))
 
 
+def _has_negation(text: str, cues: ModalityCues) -> bool:
+    """Whether a negation cue occurs anywhere in the sentence (remembered for the last sentence)."""
+    if _LAST_NEGATION[0] != (id(cues), text):
+        _LAST_NEGATION[:] = [(id(cues), text), bool(cues.negation.search(text)), cues]
+    return _LAST_NEGATION[1]
+
+
+_LAST_NEGATION: list = [None, False, None]
+
+
 def _sentence_frames(text: str, cues: ModalityCues) -> tuple[bool, bool, bool]:
     """(declares unlawful, addresses the debtor, declares lawful) for a whole sentence; the last sentence is
     remembered, as the mentions of one sentence ask in a row."""
@@ -285,7 +295,7 @@ def declares_unlawful(text: str, cues: ModalityCues | None = None, tactic: str |
 def is_negated(text: str, span: tuple[int, int], cues: ModalityCues | None = None) -> bool:
     """True when a negation cue ends right before the mention, in its clause (催收员并未上门)."""
     cues = cues or default_cues()
-    if cues.negation is None:
+    if cues.negation is None or not _has_negation(text, cues):
         return False
     lo, _ = clause_bounds(text, span[0])
     head = text[max(lo, span[0] - 8): span[0]]
