@@ -96,7 +96,7 @@ VALIDATION = paths.ROOT / "corpus" / "validation"
 GOLD_TEST_SHA256 = "40a51d06f1e3aae7362bdfef9f44d0ea435b7d4d396021d2d5aaa8aea8014c7f"
 # measured 2026-12-08 (session 7), rounded down; the two hand coders agree at micro-F1 0.93 on the same half
 GOLD_TEST_MICRO_F1 = 0.61
-GOLD_TEST_RED_LINE_F1 = {"crossed": 0.34, "acknowledged": 0.33}
+GOLD_TEST_RED_LINE_F1 = {"crossed": 0.44, "acknowledged": 0.55}
 GOLD_TEST_STAGE_ACCURACY = 0.79
 GOLD_TEST_MAX_WRONG_STAGES = 1
 
