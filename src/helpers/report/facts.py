@@ -60,10 +60,16 @@ def display_path(path: str | Path) -> str:
         return path.as_posix()
 
 
-def build_command(corpus: Path, out: Path, lexicons: Path, seed: int) -> str:
-    """The command that rebuilds this report (stated on the title page)."""
+def build_command(corpus: Path, out: Path, lexicons: Path, seed: int, options: dict[str, str | None] | None = None,
+                  gold: Path | None = None) -> str:
+    """The command that rebuilds this report (stated on the title page), table options and hand codes included."""
     args = ["python", "-m", "helpers", "report", "--corpus", display_path(corpus), "--out", display_path(out),
             "--lexicons", display_path(lexicons), "--seed", str(seed)]
+    for name, value in sorted((options or {}).items()):
+        if value:
+            args += ["--" + name.replace("_", "-"), str(value)]
+    if gold:
+        args += ["--gold", display_path(gold)]
     return shlex.join(args)
 
 def read_commented_csv(path: Path) -> pd.DataFrame:

@@ -354,12 +354,15 @@ def assemble(
     corpus_label: str,
     command: str,
     built_at: str,
+    key_findings: str = "",
 ) -> str:
-    """The report page from executed notebooks (name, json) and the pipeline facts."""
+    """The report page from executed notebooks (name, json) and the pipeline facts; ``key_findings`` (HTML)
+    opens it when given."""
     counter = Counter()
     rules_path = Path(lexicons) / "red_lines.csv"
     rules = read_commented_csv(rules_path) if rules_path.exists() else None
-    sections = [methods_section(facts, lexicons, rules, counter)]
+    sections = [Section("key-findings", "Key findings", key_findings)] if key_findings else []
+    sections.append(methods_section(facts, lexicons, rules, counter))
     bundled = facts.get("checksum") == bundled_checksum()
     results = [notebook_section(nb, name, counter, bundled) for name, nb in notebooks]
     validation = [s for s, (name, _) in zip(results, notebooks) if "validation" in name]
