@@ -126,3 +126,45 @@ def test_make_report_passes_the_table_options():
     assert args[args.index("--id-column") + 1] == "key" and args[args.index("--gold") + 1] == "sheet one.csv"
     plain = subprocess.run(["make", "-n", "report"], capture_output=True, text=True, cwd=paths.ROOT).stdout
     assert "--text-column" not in plain and "--gold" not in plain
+
+
+def test_guards_state_their_minimums():
+    import pandas as pd
+
+    from helpers import guards
+
+    assert guards.keyness_reason(pd.Series({"manual": 500})).startswith("Skipped: keyness needs both groups")
+    assert "the reporting group has 20" in guards.keyness_reason(pd.Series({"manual": 500, "reporting": 20}))
+    assert guards.keyness_reason(pd.Series({"manual": 500, "reporting": 300})) == ""
+    units = pd.DataFrame({"stage": ["S1"] * 3 + ["S2"] * 2})
+    assert "this corpus has 5 units and 0 such stage(s)" in guards.trend_reason(units)
+    many = pd.DataFrame({"stage": ["S1"] * 12 + ["S3"] * 10})
+    assert guards.trend_reason(many) == ""
+    assert guards.interval_caveat(pd.Series({"S1": 1, "S2": 9})).startswith("Caveat: no interval is drawn for S1:")
+
+
+def test_no_zero_width_interval_for_a_thin_stage():
+    import pandas as pd
+
+    from helpers.escalate import intensity_by_stage
+
+    units = pd.DataFrame({"doc": "d", "sent": range(7), "stage": ["S1"] + ["S2"] * 6,
+                          "intensity": [3.0, 1, 2, 3, 4, 2, 3]})
+    table = intensity_by_stage(units, n_boot=200, seed=1, min_units=5).set_index("stage")
+    assert table.loc["S1", ["mean_lo", "mean_hi"]].isna().all() and table.loc["S1", "mean"] == 3.0
+    assert table.loc["S2", "mean_lo"] < table.loc["S2", "mean_hi"]
+
+
+def test_keyness_groups_and_sides():
+    import pandas as pd
+
+    from helpers.vocab import key_terms, stance_groups
+
+    mentions = pd.DataFrame({"doc": ["a", "a", "b"], "sent": [0, 1, 0], "tactic": ["T07", "T07", "T04"],
+                             "modality": ["prescribed", "prescribed", "reported"]})
+    groups = stance_groups(["a", "b", "c"], mentions)
+    assert groups["group"].tolist() == ["manual", "reporting", "none"]
+    key = pd.DataFrame({"term": ["x", "y", "z"], "n_target": [9, 0, 3], "n_reference": [0, 9, 3],
+                        "G2": [12.0, -12.0, 0.0], "p": [0.001, 0.001, 1.0], "log_ratio": 0.0, "log_odds": 0.0, "z": 0.0})
+    sides = key_terms(key, n=5)
+    assert sides[["side", "term"]].values.tolist() == [["manual", "x"], ["reporting", "y"]]  # z on neither side
