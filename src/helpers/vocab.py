@@ -479,3 +479,16 @@ def key_terms(key: pd.DataFrame, n: int = 15, alpha: float = 0.05,
     out = pd.concat([over.assign(side=sides[0]), under.assign(side=sides[1])], ignore_index=True)
     out["significant"] = out["p"] < alpha
     return out.reindex(columns=KEY_TERM_COLUMNS)
+
+
+_PLAIN_CUE = re.compile(r"[\w\u3400-\u9fff]+")
+
+
+def frequent_cues(mentions: pd.DataFrame, n: int = 3) -> list[str]:
+    """The ``n`` codebook cues found in the most sentences that are plain text (no pattern), ties by cue: the
+    default keyword-in-context terms of a corpus."""
+    if mentions.empty:
+        return []
+    plain = mentions[mentions["cue"].astype(str).map(lambda c: bool(_PLAIN_CUE.fullmatch(c)))]
+    counts = plain.drop_duplicates(["doc", "sent", "cue"]).groupby("cue").size().rename("n").reset_index()
+    return counts.sort_values(["n", "cue"], ascending=[False, True], kind="mergesort")["cue"].head(n).tolist()
