@@ -91,6 +91,17 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_DONE
 
 
+def _sample(args: argparse.Namespace) -> int:
+    from .owngold import write_sample
+    from .pipeline import study_tables
+
+    tables = study_tables(args.corpus, args.lexicons, tokens=False, **_columns(args),
+                          tables=["documents", "sentences", "mentions", "flags"])
+    for path in write_sample(tables, args.out, n=args.n, seed=args.seed, lexicons=args.lexicons, force=args.force):
+        print(path)
+    return EXIT_DONE
+
+
 def _columns(args: argparse.Namespace) -> dict[str, str | None]:
     """The table options of a command: ``text_column``, ``id_column``, ``genre_column``."""
     return {"text_column": args.text_column, "id_column": args.id_column, "genre_column": args.genre_column}
@@ -149,6 +160,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="a coding sheet from `helpers sample`, hand-coded: its agreement with the coder goes into "
                         "the report's Key findings")
     p.set_defaults(func=_report)
+
+    p = sub.add_parser("sample", help="draw a stratified, seeded coding sheet to validate the coder on your corpus",
+                       description="Draw --n sentences (half from those the coder coded, half from the others, "
+                                   "seeded) into a blank coding sheet, with its design weights (SHEET.design.csv) "
+                                   "and the coding rules (SHEET.rules.md) beside it; see helpers.owngold.")
+    p.add_argument("corpus", help="a folder of texts, a .jsonl/.csv table or a `helpers run` output folder")
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--out", required=True, help="the coding sheet to write (.csv)")
+    p.add_argument("--seed", type=int, default=20261130)
+    p.add_argument("--lexicons", default=str(paths.LEXICONS))
+    p.add_argument("--force", action="store_true", help="overwrite an existing sheet")
+    _table_options(p)
+    p.set_defaults(func=_sample)
 
     args = parser.parse_args(argv)
     try:
