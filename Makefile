@@ -6,6 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORPUS ?= corpus/raw
 OUT    ?= reports
+# A table corpus (.csv/.jsonl/.parquet): the columns holding text, id and genre (empty: `text`, row numbers,
+# a `genre` column when there is one). GOLD: a hand-coded sheet from `python -m helpers sample`.
+TEXT_COLUMN  ?=
+ID_COLUMN    ?=
+GENRE_COLUMN ?=
+GOLD         ?=
+REPORT_OPTIONS = $(if $(TEXT_COLUMN),--text-column "$(TEXT_COLUMN)") $(if $(ID_COLUMN),--id-column "$(ID_COLUMN)") \
+                 $(if $(GENRE_COLUMN),--genre-column "$(GENRE_COLUMN)") $(if $(GOLD),--gold "$(GOLD)")
 
 .PHONY: install report report-pdf test notebooks clean-outputs
 
@@ -18,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 report: install
-	$(BIN)/python -m helpers report --corpus "$(CORPUS)" --out "$(OUT)"
+	$(BIN)/python -m helpers report --corpus "$(CORPUS)" --out "$(OUT)" $(REPORT_OPTIONS)
 
 test: install
 	$(BIN)/python -m pytest

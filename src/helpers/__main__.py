@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers clean|code|run|report|suggest-cues|accept-cues`` (thin wrappers).
+"""Command line: ``python -m helpers clean|code|run|report|sample|suggest-cues|accept-cues`` (thin wrappers).
 
 Exit status, the same for every command (``helpers.usage``): 0 done; 1 done, but some inputs failed;
 2 a usage error or nothing usable. A user mistake is one ``error:`` line on stderr, never a traceback."""
@@ -22,31 +22,16 @@ def _error(message: object) -> None:
     print(f"error: {one_line(message)}", file=sys.stderr)
 
 
-def _other_actors(tables: dict, lexicons) -> "pd.DataFrame | None":
-    """Mentions of the debtor's, an authority's or a law's acts in these tables (shown apart by ``code``)."""
-    from pathlib import Path
-
-    from .codebook import load_codebook
-    from .tactics import code_sentences
-
-    if not len(tables["sentences"]) or "genre" not in tables["documents"].columns:
-        return None
-    path = Path(lexicons) / "codebook.yaml" if lexicons else None
-    every = code_sentences(tables["sentences"], load_codebook(path if path and path.exists() else None),
-                           genres=dict(zip(tables["documents"]["doc"], tables["documents"]["genre"])), all_actors=True)
-    return every[every["actor"] != "collector"]
-
-
 def _code(args: argparse.Namespace) -> int:
     from .clean import EXIT_BROKEN_PIPE, write_stdout
     from .corpus import CorpusError
-    from .pipeline import RunIncomplete, sentence_records, study_tables, write_records
+    from .pipeline import RunIncomplete, other_actor_mentions, sentence_records, study_tables, write_records
 
     failed = 0
     all_tables = []
     for target in args.paths:
         try:
-            tables = study_tables(target, args.lexicons, tokens=False)
+            tables = study_tables(target, args.lexicons, tokens=False, **_columns(args))
         except (CorpusError, RunIncomplete, UsageError, OSError) as exc:
             _error(exc)
             failed += 1
@@ -55,7 +40,7 @@ def _code(args: argparse.Namespace) -> int:
             _error(f"{err.source}: {err.reason}")
             failed += 1
         all_tables.append(tables)
-    records = [rec for tables in all_tables for rec in sentence_records(tables, _other_actors(tables, args.lexicons))]
+    records = [rec for tables in all_tables for rec in sentence_records(tables, other_actor_mentions(tables, args.lexicons))]
     if not records and not failed:
         _error(f"{', '.join(args.paths)}: no documents to code")
     buffer = io.StringIO()
@@ -68,7 +53,7 @@ def _code(args: argparse.Namespace) -> int:
 def _clean(args: argparse.Namespace) -> int:
     from .clean import clean_command
 
-    return clean_command(args.paths, args.format)
+    return clean_command(args.paths, args.format, **_columns(args))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -77,7 +62,8 @@ def _run(args: argparse.Namespace) -> int:
     try:
         summary = run(args.input, args.out, workers=args.workers, engine=args.engine, backend=args.backend,
                       scheduler=args.scheduler, text_column=args.text_column, id_column=args.id_column,
-                      force=args.force, lexicons=args.lexicons, doc_seconds=args.doc_timeout or None)
+                      force=args.force, lexicons=args.lexicons, doc_seconds=args.doc_timeout or None,
+                      genre_column=args.genre_column)
     except OSError as exc:  # the output folder: unwritable, full; every input fault is an errors-table row
         _error(f"{exc.filename or args.out}: {exc.strerror or exc} (the run stopped; run it again to resume)")
         return EXIT_USAGE
@@ -88,13 +74,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from .report import build_report, prepare_corpus
     from .runfolder import check_report
 
     corpus, out = Path(args.corpus), Path(args.out)
     check_report(corpus, out)
     try:
-        html = build_report(corpus=corpus, out=out, lexicons=Path(args.lexicons), seed=args.seed)
+        readable = prepare_corpus(corpus, out, Path(args.lexicons), **_columns(args))
+        html = build_report(corpus=readable, out=out, lexicons=Path(args.lexicons), seed=args.seed,
+                            source=corpus, options=_columns(args), gold=args.gold)
     except OSError as exc:
         _error(f"{exc.filename or out}: {exc.strerror or exc}")
         return EXIT_USAGE
@@ -150,6 +138,33 @@ def _accept_cues(args: argparse.Namespace) -> int:
     return EXIT_DONE
 
 
+def _sample(args: argparse.Namespace) -> int:
+    from .owngold import write_sample
+    from .pipeline import study_tables
+
+    tables = study_tables(args.corpus, args.lexicons, tokens=False, **_columns(args),
+                          tables=["documents", "sentences", "mentions", "flags"])
+    for path in write_sample(tables, args.out, n=args.n, seed=args.seed, lexicons=args.lexicons, force=args.force):
+        print(path)
+    return EXIT_DONE
+
+
+def _columns(args: argparse.Namespace) -> dict[str, str | None]:
+    """The table options of a command: ``text_column``, ``id_column``, ``genre_column``."""
+    return {"text_column": args.text_column, "id_column": args.id_column, "genre_column": args.genre_column}
+
+
+def _table_options(p: argparse.ArgumentParser, text_default: str | None = None) -> None:
+    """``--text-column``, ``--id-column`` and ``--genre-column``: how a table input (.csv/.jsonl) is read."""
+    p.add_argument("--text-column", default=text_default, metavar="NAME",
+                   help="the column holding the text (default: a column named 'text')")
+    p.add_argument("--id-column", default=None, metavar="NAME",
+                   help="the column holding each row's document id (default: <file>:rowN)")
+    p.add_argument("--genre-column", default=None, metavar="NAME",
+                   help="the column holding each row's genre (default: a column named 'genre' when there is one; "
+                        "else the genre is read from the text)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -157,12 +172,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("clean", help="clean texts; print documents and the audit trail")
     p.add_argument("paths", nargs="+")
     p.add_argument("--format", choices=["json", "table"], default="json")
+    _table_options(p)
     p.set_defaults(func=_clean)
 
     p = sub.add_parser("code", help="run the whole pipeline; one record per sentence")
     p.add_argument("paths", nargs="+")
     p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
     p.add_argument("--lexicons", default=str(paths.LEXICONS))
+    _table_options(p)
     p.set_defaults(func=_code)
 
     p = sub.add_parser("run", help="stream a large corpus through the pipeline into partitioned Parquet tables")
@@ -172,8 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backend", choices=["jieba", "rjieba"], default="jieba")
     p.add_argument("--engine", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    p.add_argument("--text-column", default="text")
-    p.add_argument("--id-column", default=None)
+    _table_options(p, text_default="text")
     p.add_argument("--force", action="store_true", help="redo partitions already complete")
     p.add_argument("--lexicons", default=str(paths.LEXICONS))
     p.add_argument("--doc-timeout", type=float, default=DOC_SECONDS, metavar="SECONDS",
@@ -186,6 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(paths.REPORTS))
     p.add_argument("--lexicons", default=str(paths.LEXICONS))
     p.add_argument("--seed", type=int, default=20261130)
+    _table_options(p)
+    p.add_argument("--gold", default=None, metavar="SHEET",
+                   help="a coding sheet from `helpers sample`, hand-coded: its agreement with the coder goes into "
+                        "the report's Key findings")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("suggest-cues", help="rank candidate cues per tactic from a corpus into a sheet to mark")
@@ -202,6 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lexicons", default=str(paths.LEXICONS),
                    help="folder whose codebook.yaml gets the cues (made from the bundled one if absent)")
     p.set_defaults(func=_accept_cues)
+    p = sub.add_parser("sample", help="draw a stratified, seeded coding sheet to validate the coder on your corpus",
+                       description="Draw --n sentences (half from those the coder coded, half from the others, "
+                                   "seeded) into a blank coding sheet, with its design weights (SHEET.design.csv) "
+                                   "and the coding rules (SHEET.rules.md) beside it; see helpers.owngold.")
+    p.add_argument("corpus", help="a folder of texts, a .jsonl/.csv table or a `helpers run` output folder")
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--out", required=True, help="the coding sheet to write (.csv)")
+    p.add_argument("--seed", type=int, default=20261130)
+    p.add_argument("--lexicons", default=str(paths.LEXICONS))
+    p.add_argument("--force", action="store_true", help="overwrite an existing sheet")
+    _table_options(p)
+    p.set_defaults(func=_sample)
 
     args = parser.parse_args(argv)
     try:

@@ -1327,16 +1327,17 @@ def public_edits(edits: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def clean_command(paths_: list[str], fmt: str = "json") -> int:
-    """Clean files/folders and print documents + edits (json) or a summary (table); exit status as for every
-    command (``helpers.usage``): 0 done, 1 some inputs failed, 2 nothing usable."""
+def clean_command(paths_: list[str], fmt: str = "json", text_column: str | None = None, id_column: str | None = None,
+                  genre_column: str | None = None) -> int:
+    """Clean files/folders/tables and print documents + edits (json) or a summary (table); exit status as for
+    every command (``helpers.usage``): 0 done, 1 some inputs failed, 2 nothing usable."""
     from .corpus import load_corpus
     from .usage import exit_status
 
     frames, failed = [], 0
     for target in paths_:
         try:
-            docs, errors = load_corpus(target)
+            docs, errors = load_corpus(target, text_column, id_column=id_column, genre_column=genre_column)
         except Exception as exc:  # the reason goes to stderr, the other inputs go on
             msg = str(exc) if target in str(exc) else f"{target}: {exc}"
             print(f"error: {msg}".replace("\n", " "), file=sys.stderr)
@@ -1351,12 +1352,17 @@ def clean_command(paths_: list[str], fmt: str = "json") -> int:
         if not failed:
             print(f"error: {', '.join(map(str, paths_))}: no input documents", file=sys.stderr)
         return exit_status(0, failed)
-    documents, edits = clean_corpus(pd.concat(frames, ignore_index=True))
+    from .pipeline import input_genres
+
+    docs = pd.concat(frames, ignore_index=True)
+    documents, edits = clean_corpus(docs)
+    documents = input_genres(documents, docs)  # a table's genre column, as the coder will read it
     edits = public_edits(edits)
     if fmt == "table":
         out = format_summary(documents, edits) + "\n"
     else:
         doc_keys = ["doc", "title", "parent", "duplicate_of", "spin_density", "text"]
+        doc_keys += ["genre"] if "genre" in documents.columns else []
         edit_keys = ["doc", "kind", "raw_start", "raw_end", "before", "after"]
         payload = {
             "documents": [{k: _jsonable(v) for k, v in zip(doc_keys, r)} for r in documents[doc_keys].itertuples(index=False)],

@@ -47,6 +47,8 @@ from .safeio import display_path, os_reason
 
 __all__ = [
     "CorpusError",
+    "DEFAULT_GENRE_COLUMN",
+    "DEFAULT_TEXT_COLUMN",
     "DOC_COLUMNS",
     "ERROR_COLUMNS",
     "MAX_BYTES",
@@ -549,11 +551,15 @@ def _file_ids(files: list[Path], root: Path) -> dict[Path, str]:
     return ids
 
 
-def _table_rows(decoded: _Decoded, kind: str, source: str, text_column: str | None,
-                id_column: str | None) -> list[tuple[str | None, str | None, str]]:
-    """(row id, text or None, reason) per record of a JSONL/CSV table; raises for table-level problems."""
-    if not text_column:
-        raise CorpusError(source, f"{kind} table needs text_column (the column holding the text)")
+DEFAULT_TEXT_COLUMN = "text"
+"""The column a table's text is read from when no ``text_column`` is named."""
+DEFAULT_GENRE_COLUMN = "genre"
+"""The column a table's genre is read from when no ``genre_column`` is named (used when present)."""
+
+
+def _table_rows(decoded: _Decoded, kind: str, source: str, text_column: str | None, id_column: str | None,
+                genre_column: str | None = None) -> list[tuple[str | None, str | None, str, str | None]]:
+    """(row id, text or None, reason, genre) per record of a JSONL/CSV table; raises for table-level problems."""
     records: list[tuple[int, dict | None, str]] = []
     if kind == "jsonl":
         # Split on "\n" only: U+2028 and friends are legal inside JSON strings.
@@ -569,11 +575,19 @@ def _table_rows(decoded: _Decoded, kind: str, source: str, text_column: str | No
         reader = csv.DictReader(io.StringIO(decoded.text, newline=""))
         columns = set(reader.fieldnames or [])
         records = [(n, row, "") for n, row in enumerate(reader)]
+    if not text_column:
+        if DEFAULT_TEXT_COLUMN not in columns:
+            raise CorpusError(source, f"{kind} table needs text_column: it has no {DEFAULT_TEXT_COLUMN!r} column; "
+                                      f"name the column holding the text (columns: {sorted(columns)})")
+        text_column = DEFAULT_TEXT_COLUMN
     if text_column not in columns:
         raise CorpusError(source, f"no text column {text_column!r} (columns: {sorted(columns)})")
     if id_column and id_column not in columns:
         raise CorpusError(source, f"no id column {id_column!r} (columns: {sorted(columns)})")
-    rows: list[tuple[str | None, str | None, str]] = []
+    if genre_column and genre_column not in columns:
+        raise CorpusError(source, f"no genre column {genre_column!r} (columns: {sorted(columns)})")
+    genre_column = genre_column or (DEFAULT_GENRE_COLUMN if DEFAULT_GENRE_COLUMN in columns else None)
+    rows: list[tuple[str | None, str | None, str, str | None]] = []
     seen: set[str] = set()
     for n, obj, reason in records:
         rid = f"row{n}"
@@ -586,20 +600,22 @@ def _table_rows(decoded: _Decoded, kind: str, source: str, text_column: str | No
                 raise CorpusError(source, f"duplicate id {rid!r} in column {id_column!r}")
             seen.add(rid)
         if obj is None:
-            rows.append((rid, None, reason))
+            rows.append((rid, None, reason, None))
             continue
         text = obj.get(text_column)
+        genre = obj.get(genre_column) if genre_column else None
+        genre = genre.strip() or None if isinstance(genre, str) else None
         if not isinstance(text, str):
-            rows.append((rid, None, f"{text_column!r} is not a string"))
+            rows.append((rid, None, f"{text_column!r} is not a string", genre))
         elif not text.strip():
-            rows.append((rid, None, "empty text"))
+            rows.append((rid, None, "empty text", genre))
         else:
-            rows.append((rid, text, ""))
+            rows.append((rid, text, "", genre))
     return rows
 
 
 def _load_file(path: Path, doc_id: str, text_column: str | None, id_column: str | None,
-               max_bytes: int) -> tuple[list[dict], list[dict]]:
+               max_bytes: int, genre_column: str | None = None) -> tuple[list[dict], list[dict]]:
     """Rows (documents, row-level errors) for one input file; file-level problems raise CorpusError."""
     source = source_label(path)
     suffix = path.suffix.lower()
@@ -619,12 +635,12 @@ def _load_file(path: Path, doc_id: str, text_column: str | None, id_column: str 
             raise CorpusError(source, "empty file (no visible text in the HTML)")
         return [{"doc": doc_id, **base, "raw": text}], []
     docs, errors = [], []
-    for rid, text, reason in _table_rows(decoded, kind, source, text_column, id_column):
+    for rid, text, reason, genre in _table_rows(decoded, kind, source, text_column, id_column, genre_column):
         ident = rid if id_column else f"{doc_id}:{rid}"
         if text is None:
             errors.append({"source": f"{source}:{rid}", "reason": reason})
         else:
-            docs.append({"doc": ident, **base, "raw": text})
+            docs.append({"doc": ident, **base, "raw": text, **({"genre": genre} if genre else {})})
     return docs, errors
 
 
@@ -647,6 +663,7 @@ def load_corpus(
     id_column: str | None = None,
     max_bytes: int = MAX_BYTES,
     doc_id: str | None = None,
+    genre_column: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load a file, a folder (recursive, sorted by relative path) or a JSONL/CSV table → ``(docs, errors)``.
 
@@ -657,7 +674,8 @@ def load_corpus(
     ``errors``: ``source, reason`` per unusable file, or per unusable table row (``source`` then ends
     in ``:rowN``); with ``on_error="raise"`` the first one raises ``CorpusError`` instead. ``doc_id``
     replaces a single file's stem as its id (a corpus run loads a folder's files one by one under the ids
-    ``folder_files`` gives them)."""
+    ``folder_files`` gives them). A table's text comes from ``text_column`` (default: its ``text`` column);
+    its ``genre_column`` (default: a ``genre`` column when it has one) gives ``docs`` a ``genre`` column."""
     if on_error not in ("skip", "raise"):
         raise ValueError(f"on_error must be 'skip' or 'raise', not {on_error!r}")
     path = Path(path)
@@ -673,7 +691,7 @@ def load_corpus(
     used: dict[str, str] = {}
     for f in files:
         try:
-            rows, row_errors = _load_file(f, ids[f], text_column, id_column, max_bytes)
+            rows, row_errors = _load_file(f, ids[f], text_column, id_column, max_bytes, genre_column)
             clash = next((r["doc"] for r in rows if r["doc"] in used), None)
             if clash is not None:
                 raise CorpusError(source_label(f), f"document id {clash!r} already used by {used[clash]}")
@@ -689,4 +707,5 @@ def load_corpus(
             used[r["doc"]] = r["source"]
         docs += rows
         errors += row_errors
-    return pd.DataFrame(docs, columns=DOC_COLUMNS), pd.DataFrame(errors, columns=ERROR_COLUMNS)
+    columns = DOC_COLUMNS + (["genre"] if any("genre" in d for d in docs) else [])  # an input table's genres
+    return pd.DataFrame(docs, columns=columns), pd.DataFrame(errors, columns=ERROR_COLUMNS)

@@ -173,8 +173,9 @@ def _bootstrap_mean_max(vals: np.ndarray, n_boot: int, rng: np.random.Generator)
 
 
 def intensity_by_stage(units: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
-                       level: float = 0.95) -> pd.DataFrame:
-    """Mean and max intensity per stage with percentile bootstrap CIs (units resampled within stage)."""
+                       level: float = 0.95, min_units: int = 1) -> pd.DataFrame:
+    """Mean and max intensity per stage with percentile bootstrap CIs (units resampled within stage); a stage
+    with fewer than ``min_units`` units gets no interval (NaN), never a zero-width one."""
     rng = np.random.default_rng(seed)
     alpha = (1 - level) / 2
     rows = []
@@ -183,6 +184,8 @@ def intensity_by_stage(units: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
         if not len(vals):
             continue
         means, maxes = _bootstrap_mean_max(vals, n_boot, rng)
+        if len(vals) < min_units:
+            means = maxes = np.full(1, np.nan)
         rows.append({
             "stage": stage, "n": len(vals),
             "mean": vals.mean(), "mean_lo": np.quantile(means, alpha), "mean_hi": np.quantile(means, 1 - alpha),
@@ -399,12 +402,14 @@ def cue_counts(sentences: pd.DataFrame, stages: Stages | str | Path | None = Non
 # ---------------------------------------------------------------- sensitivity
 
 def sensitivity(sentences: pd.DataFrame, mentions: pd.DataFrame, documents: pd.DataFrame | None = None,
-                stages_path: str | Path | None = None, n_perm: int = 2000, seed: int = 0) -> pd.DataFrame:
+                stages_path: str | Path | None = None, n_perm: int = 2000, seed: int = 0,
+                testable=None) -> pd.DataFrame:
     """Stage means and the trend test under every weighting × day → stage mapping in ``stages.yaml``.
 
     One row per scenario: ``weighting`` ("codebook" = the documented weights in ``mentions``),
     ``mapping``, ``n_units``, ``mean_S0``…``mean_S4``, ``tau_b``, ``p_perm``, ``p_method``. Pass sentences and
-    mentions with duplicates already dropped.
+    mentions with duplicates already dropped. ``testable(units)``: False leaves a scenario's trend
+    columns empty (NaN, ``p_method`` ``skipped``), e.g. ``helpers.guards.trend_reason`` finding too few units.
     """
     base = load_stages(stages_path)
     schemes: dict[str, Mapping[str, float] | None] = {"codebook": None, **base.weightings}
@@ -418,7 +423,8 @@ def sensitivity(sentences: pd.DataFrame, mentions: pd.DataFrame, documents: pd.D
         pressure = staged_mentions(assign_stages(sentences, mentions, documents, st), mentions, st)
         for name, weights in schemes.items():  # a weighting changes weights only, never a mention's stage
             units = stage_units(pressure if weights is None else reweight(pressure, weights))
-            trend = trend_test(units, n_perm=n_perm, seed=seed).iloc[0]
+            trend = trend_test(units, n_perm=n_perm, seed=seed).iloc[0] if testable is None or testable(units) \
+                else {"tau_b": np.nan, "p_perm": np.nan, "p_method": "skipped"}
             means = units.groupby("stage")["intensity"].mean()
             rows.append({"weighting": name, "mapping": mapping, "n_units": len(units),
                          **{f"mean_{s}": float(means.get(s, np.nan)) for s in STAGES},

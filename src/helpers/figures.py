@@ -23,7 +23,7 @@ FONT_FAMILY = "Noto Sans SC"
 
 # Okabe-Ito: colour-blind safe, stable order for modalities and stages.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-MODALITY_COLORS = {"prescribed": "#D55E00", "prohibited": "#0072B2", "reported": "#999999"}
+MODALITY_COLORS = {"prescribed": "#D55E00", "prohibited": "#0072B2", "reported": "#999999", "mixed": "#E69F00"}
 STAGE_COLORS = {"S0": "#56B4E9", "S1": "#009E73", "S2": "#E69F00", "S3": "#D55E00", "S4": "#CC79A7"}
 MAX_ITEMS = 30
 """Most documents a per-document figure draws: a large corpus (``python -m helpers run``) shows its busiest ones."""

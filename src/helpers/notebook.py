@@ -70,3 +70,31 @@ def _inline_png() -> None:
     shell = get_ipython()
     if shell is not None:
         shell.run_line_magic("config", "InlineBackend.figure_formats = ['png']")
+
+
+class Captioned:
+    """A table shown with its caption: the caption is a ``<caption>`` of the HTML table (the report numbers it and
+    lists it under Figures and tables) and the first line of the plain-text form."""
+
+    def __init__(self, frame: pd.DataFrame, caption: str, index: bool = True) -> None:
+        self.frame, self.caption, self.index = frame, caption, index
+
+    def _repr_html_(self) -> str:
+        """The table's HTML with its caption inside (the notebook's display options apply)."""
+        import html
+        import re
+
+        shown = self.frame if self.index else self.frame.reset_index(drop=True)
+        body = shown.to_html(max_rows=pd.get_option("display.max_rows"), border=0, index=self.index,
+                             classes="dataframe")
+        return re.sub(r"(<table[^>]*>)", lambda m: f"{m.group(1)}<caption>{html.escape(self.caption)}</caption>",
+                      body, count=1)
+
+    def __repr__(self) -> str:
+        shown = self.frame if self.index else self.frame.reset_index(drop=True)
+        return f"{self.caption}\n{shown.to_string(max_rows=pd.get_option('display.max_rows'), index=self.index)}"
+
+
+def table(frame: pd.DataFrame, caption: str, index: bool = True) -> Captioned:
+    """``frame`` with its caption, for display as a notebook's result (``table(df, "Sentences per tactic …")``)."""
+    return Captioned(frame, caption, index)

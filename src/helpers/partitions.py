@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .corpus import folder_files, source_label
+from .corpus import DEFAULT_GENRE_COLUMN, DEFAULT_TEXT_COLUMN, folder_files, source_label
 from .safeio import os_reason
 from .usage import UsageError
 
@@ -40,9 +40,10 @@ class Partition:
     index: int
     files: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()  # each file's document id (helpers.corpus.folder_files: unique in the folder)
-    records: tuple[tuple[str, str, str], ...] = ()  # (doc id, source, text) for table input
+    records: tuple[tuple[str, str, str, str | None], ...] = ()  # (doc id, source, text, genre) for table input
     signature: str = ""  # what the partition holds (files with size and mtime, or a hash of its records)
     rejected: tuple[tuple[str, str | None, str], ...] = ()  # (source, doc, reason): inputs refused by the plan
+    columns: tuple[str | None, str | None, str | None] = (None, None, None)  # text, id, genre of tables in a folder
 
     @property
     def name(self) -> str:
@@ -130,11 +131,11 @@ def table_columns(path: Path) -> list[str] | None:
     return None
 
 
-def table_rows(path: Path, text_column: str, id_column: str | None) -> Iterator[Row]:
+def table_rows(path: Path, text_column: str, id_column: str | None, genre_column: str | None = None) -> Iterator[Row]:
     """The records of a JSONL / CSV / Parquet table, in order, each bad one a Row with a problem."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return parquet_rows(path, [text_column] + ([id_column] if id_column else []))
+        return parquet_rows(path, [c for c in (text_column, id_column, genre_column) if c])
     return csv_rows(path) if suffix == ".csv" else jsonl_rows(path)
 
 
@@ -154,8 +155,26 @@ def text_problem(values: dict, column: str) -> str:
     return ""
 
 
-def check_table(path: Path, text_column: str, id_column: str | None) -> None:
-    """``UsageError`` when the table cannot be read at all or has no ``text_column`` / ``id_column``."""
+def check_table(path: Path, text_column: str, id_column: str | None, genre_column: str | None = None) -> None:
+    """``UsageError`` when the table cannot be read at all or has no ``text_column`` / ``id_column`` /
+    ``genre_column``."""
+    columns = _columns(path)
+    for kind, column in (("text", text_column), ("id", id_column), ("genre", genre_column)):
+        if column and columns is not None and column not in columns:
+            raise UsageError(f"{path}: no {kind} column {column!r} (--{kind}-column); "
+                             f"its columns: {', '.join(map(str, columns)) or 'none'}")
+
+
+def table_genre_column(path: Path, genre_column: str | None = None) -> str | None:
+    """The column a table's genres come from: ``genre_column``, else its ``genre`` column when it has one."""
+    if genre_column:
+        return genre_column
+    columns = _columns(path)
+    return DEFAULT_GENRE_COLUMN if columns is not None and DEFAULT_GENRE_COLUMN in columns else None
+
+
+def _columns(path: Path) -> list[str] | None:
+    """A table's columns (JSONL: the fields of its first records; None when it has none)."""
     try:
         columns = table_columns(path)
         if columns is None:  # JSONL: the fields of its first records
@@ -165,10 +184,7 @@ def check_table(path: Path, text_column: str, id_column: str | None) -> None:
             columns = sorted(seen) if seen else None
     except (OSError, ValueError, csv.Error) as exc:
         raise UsageError(f"{path}: unreadable table ({exc})") from None
-    for kind, column in (("text", text_column), ("id", id_column)):
-        if column and columns is not None and column not in columns:
-            raise UsageError(f"{path}: no {kind} column {column!r} (--{kind}-column); "
-                             f"its columns: {', '.join(map(str, columns)) or 'none'}")
+    return columns
 
 
 def _first(rows: Iterator[Row], k: int) -> Iterator[Row]:
@@ -210,17 +226,19 @@ def partition_row_count(n_records: int | None) -> int:
 
 
 def plan_partitions(input: str | Path, text_column: str = "text", id_column: str | None = None,
-                    partition_bytes: int | None = None, partition_rows: int | None = None) -> Iterator[Partition]:
+                    partition_bytes: int | None = None, partition_rows: int | None = None,
+                    genre_column: str | None = None) -> Iterator[Partition]:
     """Split the input into partitions lazily; the plan depends only on the input, never on workers.
     ``partition_bytes`` None: ``partition_size`` of the folder's total size; ``partition_rows`` None:
-    ``partition_row_count`` of the table's records."""
+    ``partition_row_count`` of the table's records. A table's genres come from ``genre_column`` (default:
+    its ``genre`` column when it has one)."""
     input = Path(input)
     if is_table(input):
-        check_table(input, text_column, id_column)
+        check_table(input, text_column, id_column, genre_column)
         rows = partition_row_count(count_documents(input)) if partition_rows is None else partition_rows
-        yield from _plan_table(input, text_column, id_column, rows)
+        yield from _plan_table(input, text_column, id_column, rows, table_genre_column(input, genre_column))
     else:
-        yield from _plan_files(input, partition_bytes)
+        yield from _plan_files(input, partition_bytes, (text_column, id_column, genre_column))
 
 
 def _id_value(value) -> str | None:
@@ -228,14 +246,15 @@ def _id_value(value) -> str | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
-def _plan_table(input: Path, text_column: str, id_column: str | None, rows: int) -> Iterator[Partition]:
+def _plan_table(input: Path, text_column: str, id_column: str | None, rows: int,
+                genre_column: str | None = None) -> Iterator[Partition]:
     """Partitions of ``rows`` records of a table; unusable records go to each partition's ``rejected``."""
     stem, source = input.stem, str(input)
     first_row: dict[str, int] = {}  # id -> its row: ids must be unique over the whole table, as in load_corpus
-    records: list[tuple[str, str, str]] = []
+    records: list[tuple[str, str, str, str | None]] = []
     rejected: list[tuple[str, str | None, str]] = []
     n, count = 0, 0
-    for row in table_rows(input, text_column, id_column):
+    for row in table_rows(input, text_column, id_column, genre_column):
         doc = (_id_value(row.values.get(id_column)) if id_column else f"{stem}:row{row.n}") \
             if row.values is not None else None
         problem = row.problem or text_problem(row.values, text_column) or _id_problem(doc)
@@ -248,13 +267,19 @@ def _plan_table(input: Path, text_column: str, id_column: str | None, rows: int)
                                           f"(first in row {first_row[doc]})"))
         else:
             first_row[doc] = row.n
-            records.append((doc, source, row.values[text_column]))
+            records.append((doc, source, row.values[text_column], _genre(row.values, genre_column)))
         count += 1
         if count == rows:
             yield _table_partition(n, records, rejected)
             n, count, records, rejected = n + 1, 0, [], []
     if count:
         yield _table_partition(n, records, rejected)
+
+
+def _genre(values: dict, column: str | None) -> str | None:
+    """A record's genre (None when the table has none or the cell is empty or not text)."""
+    value = values.get(column) if column else None
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def _id_problem(doc: str | None) -> str:
@@ -269,8 +294,10 @@ def _id_problem(doc: str | None) -> str:
 def _table_partition(n: int, records: list, rejected: list) -> Partition:
     """A table partition, its signature a hash of its records and rejected rows."""
     digest = hashlib.sha256()
-    for doc, _, text in records:
+    for doc, _, text, genre in records:
         digest.update(f"{len(doc)}:{doc}{len(text)}:{text}".encode("utf-8", "surrogatepass"))
+        if genre is not None:  # a table without genres keeps the signature it had before genres were read
+            digest.update(f"genre:{len(genre)}:{genre}".encode("utf-8", "surrogatepass"))
     for _, doc, reason in rejected:
         digest.update(f"rejected:{doc}:{reason}".encode("utf-8", "surrogatepass"))
     return Partition(n, records=tuple(records), signature=digest.hexdigest(), rejected=tuple(rejected))
@@ -284,9 +311,12 @@ def _stat(path: Path) -> os.stat_result | str:
         return os_reason(exc, path)
 
 
-def _plan_files(input: Path, partition_bytes: int | None) -> Iterator[Partition]:
-    """Partitions of about ``partition_bytes`` of files; a file that cannot be stat'ed is ``rejected``."""
+def _plan_files(input: Path, partition_bytes: int | None,
+                columns: tuple[str | None, str | None, str | None] = (None, None, None)) -> Iterator[Partition]:
+    """Partitions of about ``partition_bytes`` of files; a file that cannot be stat'ed is ``rejected``.
+    ``columns`` (text, id, genre) are how the table files among them are read."""
     files = [(path, doc, _stat(path)) for path, doc in folder_files(input)]
+    named = columns if columns[1:] != (None, None) or columns[0] not in (None, DEFAULT_TEXT_COLUMN) else None
     if partition_bytes is None:
         partition_bytes = partition_size(sum(st.st_size for _, _, st in files if not isinstance(st, str)))
     group: list[str] = []
@@ -294,6 +324,8 @@ def _plan_files(input: Path, partition_bytes: int | None) -> Iterator[Partition]
     rejected: list[tuple[str, str | None, str]] = []
     stats: list[str] = []
     size, n = 0, 0
+    if named:  # how tables are read is part of what a partition holds (a folder read as before keeps its plan)
+        stats.append(f"columns\t{named}")
     for path, doc, stat in files:
         if isinstance(stat, str):
             rejected.append((source_label(path), doc, stat))
@@ -304,9 +336,9 @@ def _plan_files(input: Path, partition_bytes: int | None) -> Iterator[Partition]
         stats.append(f"{path.resolve()}\t{doc}\t{stat.st_size}\t{stat.st_mtime_ns}")
         size += stat.st_size
         if size >= partition_bytes:
-            yield Partition(n, files=tuple(group), ids=tuple(ids), rejected=tuple(rejected),
+            yield Partition(n, files=tuple(group), ids=tuple(ids), rejected=tuple(rejected), columns=columns,
                             signature=hashlib.sha256("\n".join(stats).encode("utf-8", "surrogateescape")).hexdigest())
-            n, group, ids, rejected, stats, size = n + 1, [], [], [], [], 0
+            n, group, ids, rejected, stats, size = n + 1, [], [], [], [f"columns\t{named}"] if named else [], 0
     if group or rejected:
-        yield Partition(n, files=tuple(group), ids=tuple(ids), rejected=tuple(rejected),
+        yield Partition(n, files=tuple(group), ids=tuple(ids), rejected=tuple(rejected), columns=columns,
                         signature=hashlib.sha256("\n".join(stats).encode("utf-8", "surrogateescape")).hexdigest())

@@ -47,6 +47,9 @@ def study_tables(
     tokens: bool = True,
     columns: dict[str, list[str]] | None = None,
     tables: Iterable[str] | None = None,
+    text_column: str | None = None,
+    id_column: str | None = None,
+    genre_column: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run the whole chain in process on ``corpus`` with the data files in ``lexicons``.
 
@@ -55,7 +58,8 @@ def study_tables(
     corpus far larger than memory allows to process in a notebook. ``tables`` names the tables
     wanted (default: all, ``tokens`` only if ``tokens``); on a run folder only those are read, as
     only the named ``columns`` of some tables (a large run's tokens table is its biggest, and the
-    vocabulary views need three of its five columns)."""
+    vocabulary views need three of its five columns). A table input is read with ``text_column``,
+    ``id_column`` and ``genre_column`` (``helpers.corpus.load_corpus``); its genres become the documents'."""
     wanted = list(tables) if tables is not None else [t for t in TABLES if tokens or t != "tokens"]
     unknown = sorted(set(wanted) - set(TABLES))
     if unknown:
@@ -77,8 +81,9 @@ def study_tables(
     from .tactics import code_sentences, codebook_genres
 
     lexicons = Path(lexicons)
-    docs, errors = load_corpus(corpus)
+    docs, errors = load_corpus(corpus, text_column, id_column=id_column, genre_column=genre_column)
     documents, edits = clean_corpus(docs, lexicons=lexicons)
+    documents = input_genres(documents, docs)
     sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
     sentences = with_pages(sentences, documents, edits)
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
@@ -113,6 +118,18 @@ def _none_if_nan(value):
     if pd.isna(value) if not isinstance(value, (list, tuple, dict)) else False:
         return None
     return value
+
+
+def other_actor_mentions(tables: dict[str, pd.DataFrame], lexicons: str | Path | None = None) -> pd.DataFrame | None:
+    """Mentions of the debtor's, an authority's or a law's acts in these tables (``code`` lists them apart)."""
+    from .codebook import load_codebook
+    from .tactics import code_sentences
+
+    if not len(tables["sentences"]) or "genre" not in tables["documents"].columns:
+        return None
+    every = code_sentences(tables["sentences"], load_codebook(_lexicon(Path(lexicons or paths.LEXICONS), "codebook.yaml")),
+                           genres=dict(zip(tables["documents"]["doc"], tables["documents"]["genre"])), all_actors=True)
+    return every[every["actor"] != "collector"]
 
 
 def _page(value) -> int | None:
@@ -243,11 +260,20 @@ CHAIN_MODULES = ("paths", "corpus", "readers", "pages", "clean", "segment", "lon
 
 
 def _records_to_docs(records) -> pd.DataFrame:
-    return pd.DataFrame(
-        [{"doc": doc, "source": src, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-          "encoding": "utf-8", "kind": "record", "raw": text} for doc, src, text in records],
-        columns=["doc", "source", "sha256", "encoding", "kind", "raw"],
-    )
+    """A table partition's records (doc, source, text[, genre]) as loaded documents (``genre`` when given)."""
+    rows = [{"doc": doc, "source": src, "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+             "encoding": "utf-8", "kind": "record", "raw": text, "genre": genre[0] if genre else None}
+            for doc, src, text, *genre in records]
+    columns = ["doc", "source", "sha256", "encoding", "kind", "raw"]
+    return pd.DataFrame(rows, columns=columns + (["genre"] if any(r["genre"] for r in rows) else []))
+
+
+def input_genres(documents: pd.DataFrame, docs: pd.DataFrame) -> pd.DataFrame:
+    """The cleaned ``documents`` with the ``genre`` their input document (``source_doc``) was given, if any."""
+    if "genre" not in docs.columns:
+        return documents
+    given = dict(zip(docs["doc"], docs["genre"]))
+    return documents.assign(genre=[given.get(d) for d in documents["source_doc"]])
 
 
 def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, pd.DataFrame]:
@@ -263,6 +289,7 @@ def _stage_chain(docs: pd.DataFrame, lexicons: Path, backend: str) -> dict[str, 
     from .tactics import code_sentences, codebook_genres
 
     documents, edits = clean_corpus(docs, lexicons=lexicons, dup_threshold=None)  # linked corpus-wide later
+    documents = input_genres(documents, docs)
     sentences, edits = bound_sentences(split_sentences(documents, edits), documents, edits)
     sentences = with_pages(sentences, documents, edits)
     tokens = tokenize(sentences, backend=backend)
@@ -355,7 +382,8 @@ def _load_partition(part: Partition) -> tuple[pd.DataFrame, list[dict]]:
     frames = []
     for f, doc in zip(part.files, part.ids or [None] * len(part.files)):
         try:
-            docs, errs = load_corpus(f, doc_id=doc)
+            text_column, id_column, genre_column = part.columns
+            docs, errs = load_corpus(f, text_column, doc_id=doc, id_column=id_column, genre_column=genre_column)
         except CorpusError as exc:  # gone since the plan was made
             errors.append(_error(exc.source, doc, "load", exc.reason))
             continue
@@ -441,7 +469,7 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
         scheduler: str | None = None, text_column: str = "text", id_column: str | None = None,
         force: bool = False, lexicons: str | Path = paths.LEXICONS, progress: bool = True,
         partition_bytes: int | None = None, partition_rows: int | None = None,
-        doc_seconds: float | None = DOC_SECONDS) -> dict:
+        doc_seconds: float | None = DOC_SECONDS, genre_column: str | None = None) -> dict:
     """Stream ``input`` through the whole pipeline into partitioned Parquet tables under ``out``.
 
     Results are identical for any engine and worker count: the partition plan depends only on
@@ -454,14 +482,14 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
         monitor_interval = 0  # no monitor thread: the local engine forks its workers after the bar exists
 
     input, out = Path(input), Path(out)
-    check_run(input, out, text_column, id_column)
+    check_run(input, out, text_column, id_column, genre_column)
     out.mkdir(parents=True, exist_ok=True)
     # Until this run completes, the folder says so: load_run refuses a half-written run.
     ledger = Ledger(out, {"input": str(input), "backend": backend})
     planned: list[str] = []
 
     def planned_parts() -> Iterator[Partition]:
-        for part in plan_partitions(input, text_column, id_column, partition_bytes, partition_rows):
+        for part in plan_partitions(input, text_column, id_column, partition_bytes, partition_rows, genre_column):
             ledger.start(part.index)  # in the manifest before a worker writes any of its files
             planned.append(part.name)
             yield part
@@ -500,12 +528,13 @@ def run(input: str | Path, out: str | Path, workers: int = 1, engine: str = "loc
     return summary
 
 
-def check_run(input: Path, out: Path, text_column: str = "text", id_column: str | None = None) -> None:
+def check_run(input: Path, out: Path, text_column: str = "text", id_column: str | None = None,
+              genre_column: str | None = None) -> None:
     """``UsageError`` unless ``input`` holds something to run on and ``out`` is a safe place for the run."""
     check_input(input)
     check_out(input, out)
     if is_table(input):
-        check_table(input, text_column, id_column)
+        check_table(input, text_column, id_column, genre_column)
     elif input.is_dir() and not folder_files(input):
         raise UsageError(f"{input}: no input files in this folder")
 

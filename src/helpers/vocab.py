@@ -441,3 +441,54 @@ def keywords(documents: pd.DataFrame, method: str = "tfidf", topk: int = 10, *, 
         rows.extend({"doc": doc, "rank": i + 1, "term": term, "weight": w}
                     for i, (term, w) in enumerate(ranked[:topk]))
     return pd.DataFrame(rows, columns=["doc", "rank", "term", "weight"])
+
+
+GROUP_COLUMNS = ["doc", "tactic_sentences", "instructing_share", "group"]
+
+
+def stance_groups(docs: Iterable[str], mentions: pd.DataFrame, threshold: float = 0.5) -> pd.DataFrame:
+    """Each document's group for keyness: ``manual`` when at least ``threshold`` of its (sentence, tactic) units
+    prescribe or prohibit, ``reporting`` when fewer do, ``none`` without a tactic sentence (in no group).
+
+    Columns ``doc, tactic_sentences, instructing_share, group``, indexed by ``doc`` in the order given."""
+    docs = list(docs)
+    units = mentions.drop_duplicates(["doc", "sent", "tactic", "modality"]) if len(mentions) else mentions
+    units = units[units["doc"].isin(docs)] if len(units) else units
+    per = pd.DataFrame({"doc": docs}).set_index("doc", drop=False)
+    if len(units):
+        instructing = units["modality"].isin(["prescribed", "prohibited"]).groupby(units["doc"]).mean()
+        counted = units.drop_duplicates(["doc", "sent"]).groupby("doc").size()
+    else:
+        instructing = counted = pd.Series(dtype=float)
+    per["tactic_sentences"] = counted.reindex(per.index).fillna(0).astype(int)
+    per["instructing_share"] = instructing.reindex(per.index).round(2)
+    per["group"] = np.where(per["tactic_sentences"] == 0, "none",
+                            np.where(per["instructing_share"] >= threshold, "manual", "reporting"))
+    return per[GROUP_COLUMNS]
+
+
+KEY_TERM_COLUMNS = ["side", "term", "n_target", "n_reference", "G2", "p", "significant", "log_odds", "z"]
+
+
+def key_terms(key: pd.DataFrame, n: int = 15, alpha: float = 0.05,
+              sides: tuple[str, str] = ("manual", "reporting")) -> pd.DataFrame:
+    """The ``n`` strongest terms each side over-uses (signed G²: > 0 the first side, < 0 the second), each
+    term on its own side only, ``significant`` when its G² p-value is below ``alpha``."""
+    over = key[key["G2"] > 0].sort_values(["G2", "term"], ascending=[False, True], kind="mergesort").head(n)
+    under = key[key["G2"] < 0].sort_values(["G2", "term"], ascending=[True, True], kind="mergesort").head(n)
+    out = pd.concat([over.assign(side=sides[0]), under.assign(side=sides[1])], ignore_index=True)
+    out["significant"] = out["p"] < alpha
+    return out.reindex(columns=KEY_TERM_COLUMNS)
+
+
+_PLAIN_CUE = re.compile(r"[\w\u3400-\u9fff]+")
+
+
+def frequent_cues(mentions: pd.DataFrame, n: int = 3) -> list[str]:
+    """The ``n`` codebook cues found in the most sentences that are plain text (no pattern), ties by cue: the
+    default keyword-in-context terms of a corpus."""
+    if mentions.empty:
+        return []
+    plain = mentions[mentions["cue"].astype(str).map(lambda c: bool(_PLAIN_CUE.fullmatch(c)))]
+    counts = plain.drop_duplicates(["doc", "sent", "cue"]).groupby("cue").size().rename("n").reset_index()
+    return counts.sort_values(["n", "cue"], ascending=[False, True], kind="mergesort")["cue"].head(n).tolist()

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from .. import paths
 from .facts import build_command, display_path, study_facts
 from .html import assemble, cell_source
+from .keyfindings import key_findings_html
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 DEFAULT_SEED = 20261130
@@ -44,6 +45,16 @@ def missing_parameters(notebook: Path, parameters: dict[str, Any]) -> list[str]:
     return [name for name in parameters if not re.search(rf"^{re.escape(name)}\s*(:[^=]*)?=", source, flags=re.M)]
 
 
+OPTIONAL_PARAMETERS = ("GOLD",)
+"""Parameters handed only to the notebooks whose ``parameters`` cell assigns them (a hand-coded sheet)."""
+
+
+def notebook_parameters(notebook: Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The ``parameters`` for one notebook: the optional ones only where its parameters cell names them."""
+    absent = set(missing_parameters(Path(notebook), parameters)) & set(OPTIONAL_PARAMETERS)
+    return {k: v for k, v in parameters.items() if k not in absent}
+
+
 def execute_notebooks(
     notebooks: Sequence[Path],
     executed: Path,
@@ -55,7 +66,7 @@ def execute_notebooks(
     executed = Path(executed)
     executed.mkdir(parents=True, exist_ok=True)
     for nb in notebooks:
-        missing = missing_parameters(Path(nb), parameters)
+        missing = missing_parameters(Path(nb), notebook_parameters(Path(nb), parameters))
         if missing:
             print(f"warning: {Path(nb).name} has no parameters-cell assignment for {', '.join(missing)}",
                   file=sys.stderr)
@@ -79,7 +90,7 @@ def _run_all(notebooks: Sequence[Path], executed: Path, parameters: dict[str, An
         target = executed / Path(nb).name
         try:
             papermill.execute_notebook(
-                str(nb), str(target), parameters=dict(parameters), kernel_name="python3",
+                str(nb), str(target), parameters=notebook_parameters(Path(nb), parameters), kernel_name="python3",
                 cwd=str(cwd or Path(nb).parent), progress_bar=False, log_output=False,
             )
         except papermill.PapermillExecutionError as exc:
@@ -98,8 +109,14 @@ def build_report(
     seed: int = DEFAULT_SEED,
     notebooks: str | Path = paths.NOTEBOOKS,
     progress: bool = True,
+    source: str | Path | None = None,
+    options: dict[str, str | None] | None = None,
+    gold: str | Path | None = None,
 ) -> Path:
-    """Execute the numbered notebooks on ``corpus`` into ``out/executed`` and write ``out/study.html``."""
+    """Execute the numbered notebooks on ``corpus`` into ``out/executed`` and write ``out/study.html``.
+
+    ``source``: the input the user named when ``corpus`` is the run it was read through (``prepare_corpus``),
+    with its table ``options``; ``gold``: a hand-coded sheet from ``helpers sample`` (Key findings, notebook 05)."""
     corpus, out, lexicons, folder = Path(corpus), Path(out), Path(lexicons), Path(notebooks)
     if not corpus.exists():
         raise FileNotFoundError(f"corpus not found: {corpus}")
@@ -107,13 +124,18 @@ def build_report(
     found = study_notebooks(folder)
     parameters = {"CORPUS": _notebook_param(corpus, folder), "LEXICONS": _notebook_param(lexicons, folder),
                   "OUT": _notebook_param(out, folder), "SEED": int(seed)}
+    if gold:
+        parameters["GOLD"] = _notebook_param(Path(gold), folder)
     executed = execute_notebooks(found, out / "executed", parameters, cwd=folder, progress=progress)
     facts = study_facts(corpus, lexicons)
     facts["documents"].to_csv(out / "documents.csv", index=False)  # Appendix A in full
     loaded = [(p.name, nbformat.read(str(p), as_version=4)) for p in executed]
     built_at = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    page = assemble(loaded, facts, lexicons, display_path(corpus), build_command(corpus, out, lexicons, seed),
-                    built_at)
+    shown = Path(source) if source else corpus
+    command = build_command(shown, out, lexicons, seed, options=options, gold=Path(gold) if gold else None)
+    label = display_path(shown) + (f" (read through the run {display_path(corpus)})" if shown != corpus else "")
+    key = key_findings_html(corpus, lexicons, seed=seed, gold=gold)
+    page = assemble(loaded, facts, lexicons, label, command, built_at, key_findings=key)
     target = out / "study.html"
     target.write_text(page, encoding="utf-8")
     return target

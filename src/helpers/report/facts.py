@@ -21,8 +21,8 @@ KEY_PACKAGES = (
     "papermill", "nbconvert", "fonttools", "scikit-learn",
 )
 FACT_COLUMNS = {"documents": ["doc", "source", "sha256", "title", "n_chars", "duplicate_of"],
-                "edits": ["kind", "rule"], "sentences": ["stage", "stage_source"],
-                "mentions": ["tactic", "modality"], "flags": ["rule", "stance"]}
+                "edits": ["kind", "rule"], "sentences": ["doc", "sent", "stage", "stage_source"],
+                "mentions": ["doc", "sent", "tactic", "modality"], "flags": ["doc", "sent", "rule", "stance"]}
 
 
 def raw_checksum(file_hashes: Iterable[str]) -> str:
@@ -60,10 +60,16 @@ def display_path(path: str | Path) -> str:
         return path.as_posix()
 
 
-def build_command(corpus: Path, out: Path, lexicons: Path, seed: int) -> str:
-    """The command that rebuilds this report (stated on the title page)."""
+def build_command(corpus: Path, out: Path, lexicons: Path, seed: int, options: dict[str, str | None] | None = None,
+                  gold: Path | None = None) -> str:
+    """The command that rebuilds this report (stated on the title page), table options and hand codes included."""
     args = ["python", "-m", "helpers", "report", "--corpus", display_path(corpus), "--out", display_path(out),
             "--lexicons", display_path(lexicons), "--seed", str(seed)]
+    for name, value in sorted((options or {}).items()):
+        if value:
+            args += ["--" + name.replace("_", "-"), str(value)]
+    if gold:
+        args += ["--gold", display_path(gold)]
     return shlex.join(args)
 
 def read_commented_csv(path: Path) -> pd.DataFrame:
@@ -88,18 +94,26 @@ def manifest_dates(corpus: Path) -> str:
 
 
 def study_facts(corpus: Path, lexicons: Path) -> dict[str, Any]:
-    """Counts and tables the title page and methods section state, from one pipeline run."""
+    """Counts and tables the title page and methods section state, from one pipeline run. Every count leaves
+    near-duplicate documents out, as the notebooks do, and counts sentences (mentions only where so labelled);
+    the documents and the cleaning edits are the inventory of everything read."""
+    from ..clean import without_duplicates
+
     # only the columns the facts use (a large run's sentence texts never need to be in memory here)
     tables = study_tables(corpus, lexicons, tokens=False, columns=FACT_COLUMNS)
     documents, edits = tables["documents"], tables["edits"]
-    sentences, mentions, flags = tables["sentences"], tables["mentions"], tables["flags"]
+    sentences, mentions, flags = (without_duplicates(tables[t], documents) for t in ("sentences", "mentions", "flags"))
     files = documents.drop_duplicates("source") if len(documents) else documents
     facts: dict[str, Any] = {
         "n_files": int(files["source"].nunique()) if len(files) else 0,
         "n_documents": int(len(documents)),
         "n_duplicates": int(documents["duplicate_of"].notna().sum()) if len(documents) else 0,
         "n_sentences": int(len(sentences)),
+        "n_tactic_sentences": _distinct_sentences(mentions),
+        "n_units": int(len(mentions.drop_duplicates(["doc", "sent", "tactic"]))) if len(mentions) else 0,
         "n_mentions": int(len(mentions)),
+        "n_flag_sentences": _distinct_sentences(flags),
+        "n_crossing_sentences": _distinct_sentences(flags[flags["stance"].astype(str).str.startswith("crossed")]),
         "n_flags": int(len(flags)),
         "n_errors": int(len(tables["errors"])),
         "checksum": raw_checksum(files["sha256"]) if len(files) else raw_checksum([]),
@@ -123,6 +137,11 @@ def study_facts(corpus: Path, lexicons: Path) -> dict[str, Any]:
     return facts
 
 
+def _distinct_sentences(table: pd.DataFrame) -> int:
+    """Distinct (doc, sent) pairs of a mentions- or flags-like table."""
+    return int(len(table.drop_duplicates(["doc", "sent"]))) if len(table) else 0
+
+
 def _rule_list(rules: pd.Series, shown: int = 6) -> str:
     """The distinct rules behind a kind of edit, the first few by name and a count of the rest."""
     names = sorted({str(r) for r in rules})
@@ -139,21 +158,25 @@ def _stage_table(sentences: pd.DataFrame) -> pd.DataFrame:
 
 
 def _mention_table(mentions: pd.DataFrame) -> pd.DataFrame:
+    """(sentence, tactic) units by stance (``mixed``: a sentence holding the tactic in two stances)."""
+    from ..units import tactic_units
+
     if not len(mentions):
-        return pd.DataFrame(columns=["modality", "mentions"])
-    return mentions["modality"].astype(str).value_counts().rename("mentions").rename_axis("modality") \
-        .reset_index().sort_values("modality").reset_index(drop=True)
+        return pd.DataFrame(columns=["stance", "sentence-tactic units"])
+    return tactic_units(mentions)["modality"].astype(str).value_counts().rename("sentence-tactic units") \
+        .rename_axis("stance").reset_index().sort_values("stance").reset_index(drop=True)
 
 
 def _stance_table(flags: pd.DataFrame) -> pd.DataFrame:
     if not len(flags):
         return pd.DataFrame(columns=["rule", "stance", "sentences"])
+    flags = flags.drop_duplicates(["doc", "sent", "rule", "stance"])
     return flags.groupby(["rule", "stance"]).size().rename("sentences").reset_index() \
         .sort_values(["rule", "stance"]).reset_index(drop=True)
 
 
 def _codebook_table(lexicons: Path, mentions: pd.DataFrame) -> pd.DataFrame:
-    """Codebook summary: tactic ids, names, intensity weights and mention counts."""
+    """Codebook summary: tactic ids, names, intensity weights, sentences with the tactic and its cue mentions."""
     path = Path(lexicons) / "codebook.yaml"
     book = load_codebook(path if path.exists() else None)
     cols = [c for c in ("tactic", "name_en", "name_zh", "weight") if c in book.tactics.columns]
@@ -162,6 +185,9 @@ def _codebook_table(lexicons: Path, mentions: pd.DataFrame) -> pd.DataFrame:
     if cue_counts:
         df["cues"] = book.tactics[cue_counts].sum(axis=1).astype(int)
     counts = mentions.groupby("tactic").size() if len(mentions) else pd.Series(dtype=int)
+    sentences = mentions.drop_duplicates(["doc", "sent", "tactic"]).groupby("tactic").size() if len(mentions) \
+        else pd.Series(dtype=int)
+    df["sentences"] = df["tactic"].map(sentences).fillna(0).astype(int)
     df["mentions"] = df["tactic"].map(counts).fillna(0).astype(int)
     return df.sort_values("tactic").reset_index(drop=True)
 

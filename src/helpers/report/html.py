@@ -219,6 +219,10 @@ def _output_html(output: dict, caption: str, counter: Counter) -> str:
         body = _data_text(data["text/html"])
         body = re.sub(r"<script\b.*?</script>", "", body, flags=re.S | re.I)
         body = re.sub(r"<style scoped>.*?</style>", "", body, flags=re.S)  # pandas' notebook styling
+        own = re.search(r"<caption>(.*?)</caption>", body, flags=re.S)
+        if own:  # a table shown with its own caption (helpers.notebook.table): the caption made with the table
+            body = body[:own.start()] + body[own.end():]
+            caption = _html.unescape(own.group(1)).strip()
         if "<table" in body:
             return table_html(body, caption, counter)
         return f'<div class="output">{body}</div>\n'
@@ -299,24 +303,31 @@ def methods_section(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame |
     """Cleaning steps with edit counts, codebook, stage mapping, weights and rule sources."""
     parts = [
         "<p>Every repair the cleaning stage makes is an audit-trail row (an <i>edit</i>) with raw offsets, "
-        "so the raw text can be rebuilt exactly. Counts by kind of edit on this corpus:</p>",
-        frame_html(facts["edits"], "Cleaning steps: edits by kind, with the rules that made them.", counter),
+        "so the raw text can be rebuilt exactly. Counts by kind of edit on this corpus (every document read, "
+        "near-duplicates included: cleaning comes before they are found). <b>Every other count in this report is "
+        "of sentences, with near-duplicate documents left out</b>; cue mentions are counted only where so "
+        "labelled.</p>",
+        frame_html(facts["edits"], "Cleaning steps: edits by kind, with the rules that made them (all documents read).",
+                   counter),
         "<p>Each sentence is coded with the codebook's cues; every mention carries a modality "
         "(prescribed / prohibited / reported) and the tactic's intensity weight (1 informational … "
         "5 unlawful-risk). The weights below are the ones every intensity figure uses.</p>",
-        frame_html(facts["codebook"], "Codebook: tactics, intensity weights and mentions in this corpus.", counter),
-        frame_html(facts["modalities"], "Mentions by modality.", counter),
+        frame_html(facts["codebook"], "Codebook: tactics, intensity weights, sentences with each tactic and its cue "
+                   "mentions in this corpus (near-duplicates excluded).", counter),
+        frame_html(facts["modalities"], "(Sentence, tactic) units by stance (near-duplicates excluded).", counter),
         "<p>Stages S0 (pre-due) to S4 (terminal) are set by explicit cues in a sentence or inherited "
         "from the section heading it sits under (stage source). The cue and day-to-stage mapping is "
         "<code>stages.yaml</code>, reproduced in the appendix.</p>",
-        frame_html(facts["stages"], "Stage mapping: sentences by stage and by how the stage was set.", counter),
+        frame_html(facts["stages"], "Stage mapping: sentences by stage and by how the stage was set "
+                   "(near-duplicates excluded).", counter),
         "<p>Red-line rules come from the study's legal reference table, one row per rule and source "
         "(instrument, article, effective date, quote). Quotes tagged <code>paraphrase:</code> or "
         "<code>unverified:</code> are shown as such.</p>",
     ]
     if rules is not None:
         parts.append(frame_html(rule_sources(rules), "Rule sources: instruments cited per red-line rule.", counter))
-    parts.append(frame_html(facts["stances"], "Red-line flags by rule and stance.", counter))
+    parts.append(frame_html(facts["stances"], "Sentences per red-line rule and stance (near-duplicates excluded).",
+                            counter))
     return Section("methods", "Methods", "\n".join(parts))
 
 
@@ -354,12 +365,15 @@ def assemble(
     corpus_label: str,
     command: str,
     built_at: str,
+    key_findings: str = "",
 ) -> str:
-    """The report page from executed notebooks (name, json) and the pipeline facts."""
+    """The report page from executed notebooks (name, json) and the pipeline facts; ``key_findings`` (HTML)
+    opens it when given."""
     counter = Counter()
     rules_path = Path(lexicons) / "red_lines.csv"
     rules = read_commented_csv(rules_path) if rules_path.exists() else None
-    sections = [methods_section(facts, lexicons, rules, counter)]
+    sections = [Section("key-findings", "Key findings", key_findings)] if key_findings else []
+    sections.append(methods_section(facts, lexicons, rules, counter))
     bundled = facts.get("checksum") == bundled_checksum()
     results = [notebook_section(nb, name, counter, bundled) for name, nb in notebooks]
     validation = [s for s, (name, _) in zip(results, notebooks) if "validation" in name]
