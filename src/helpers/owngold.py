@@ -21,7 +21,7 @@ from . import paths
 from .clean import without_duplicates
 from .findings import coded_items
 from .usage import UsageError
-from .validate import MODALITIES, parse_codes, parse_rules
+from .validate import MODALITIES, check_gold
 
 MIN_CHARS = 6
 STRATA = ("coded", "uncoded")
@@ -142,7 +142,6 @@ def write_sample(tables: dict[str, pd.DataFrame], out: str | Path, n: int = 200,
 
 # ---------------------------------------------------------------------------------------------- agreement
 
-STAGES = ("S0", "S1", "S2", "S3", "S4")
 
 
 def load_sheet(sheet: str | Path) -> pd.DataFrame:
@@ -155,14 +154,10 @@ def load_sheet(sheet: str | Path) -> pd.DataFrame:
     missing = {"item", "text", "tactics", "stage", "crossed", "acknowledged"} - set(gold.columns)
     if missing:
         raise UsageError(f"{sheet}: not a coding sheet of `helpers sample` (no column {', '.join(sorted(missing))})")
-    for row in gold.itertuples(index=False):
-        try:
-            parse_codes(row.tactics), parse_rules(row.crossed), parse_rules(row.acknowledged)
-        except ValueError as exc:
-            raise UsageError(f"{sheet}: item {row.item}: {exc}") from None
-        if row.stage.strip() and row.stage.strip() not in STAGES:
-            raise UsageError(f"{sheet}: item {row.item}: stage {row.stage!r} is not one of {', '.join(STAGES)}")
-    return gold
+    try:
+        return check_gold(gold, str(sheet))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 def _weights(gold: pd.DataFrame, sheet: Path) -> tuple[np.ndarray, np.ndarray]:
     """Design weights and strata of the items (1 and one stratum without a design file)."""

@@ -51,21 +51,26 @@ def parse_rules(value) -> set[str]:
     return rules
 
 
-def load_gold(path) -> pd.DataFrame:
-    """Read and validate the hand-coded sample (a CSV; ``#`` lines are comments)."""
-    gold = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
-    required = {"item", "text", "tactics", "stage", "crossed", "acknowledged"}
-    missing = required - set(gold.columns)
+def check_gold(gold: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Check a hand coding's columns and codes (stage ids from stages.yaml); a ValueError names the source and item."""
+    from .stages import STAGES
+
+    missing = {"item", "text", "tactics", "stage", "crossed", "acknowledged"} - set(gold.columns)
     if missing:
-        raise ValueError(f"{path}: gold sample lacks columns {sorted(missing)}")
+        raise ValueError(f"{source}: gold sample lacks columns {sorted(missing)}")
     for row in gold.itertuples(index=False):
         try:
             parse_codes(row.tactics), parse_rules(row.crossed), parse_rules(row.acknowledged)
         except ValueError as exc:
-            raise ValueError(f"{path}: item {row.item}: {exc}") from None
-        if row.stage and row.stage not in {"S0", "S1", "S2", "S3", "S4"}:
-            raise ValueError(f"{path}: item {row.item}: bad stage {row.stage!r}")
+            raise ValueError(f"{source}: item {row.item}: {exc}") from None
+        if str(row.stage).strip() and str(row.stage).strip() not in STAGES:
+            raise ValueError(f"{source}: item {row.item}: bad stage {row.stage!r} (one of {', '.join(STAGES)})")
     return gold
+
+
+def load_gold(path) -> pd.DataFrame:
+    """Read and validate the hand-coded sample (a CSV; ``#`` lines are comments)."""
+    return check_gold(pd.read_csv(path, comment="#", dtype=str, keep_default_na=False), str(path))
 
 
 def locate(gold: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
