@@ -93,7 +93,8 @@ function draw() {
   const rows = D.filter(r => F.every(f => !want[f] || values(r, f).includes(want[f])));
   document.getElementById('count').textContent = rows.length;
   document.getElementById('rows').innerHTML = rows.map(r =>
-    '<tr><td>' + esc(r.title) + '<br><small>' + esc(r.doc) + ' · ' + r.sent + ' · ' + esc(r.genre) + '</small></td><td>' +
+    '<tr><td>' + esc(r.title) + '<br><small>' + esc(r.doc) + ' · ' + r.sent + ' · ' + esc(r.genre) +
+    '</small></td><td>' +
     r.parts.map(p => p[1] ? '<mark title="' + p[1] + '">' + esc(p[0]) + '</mark>' : esc(p[0])).join('') +
     '</td><td>' + esc(r.tactics.join(' ')) + '</td><td>' + esc(r.stage) + '</td><td>' + esc(r.crossed.join(' ')) +
     '</td><td>' + esc(r.acknowledged.join(' ')) + '</td></tr>').join('');
