@@ -11,7 +11,8 @@ from helpers import guards, paths
 from helpers.__main__ import main
 
 OWN = paths.ROOT / "tests" / "data" / "own"
-CORPORA = {"two_codecs": OWN / "two_codecs", "complaints": OWN / "complaints.csv"}
+CORPORA = {"two_codecs": OWN / "two_codecs", "complaints": OWN / "complaints.csv",
+           "one_text": OWN / "one_text.txt"}
 
 
 @pytest.fixture(scope="module")

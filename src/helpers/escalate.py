@@ -194,6 +194,19 @@ def intensity_by_stage(units: pd.DataFrame, n_boot: int = 2000, seed: int = 0,
     return pd.DataFrame(rows, columns=["stage", "n", "mean", "mean_lo", "mean_hi", "max", "max_lo", "max_hi"])
 
 
+def intensity_levels(units: pd.DataFrame, levels: Iterable[int] = (1, 2, 3, 4, 5)) -> pd.DataFrame:
+    """The ordinal intensity as a distribution: per stage, the share of its units at each level (rows sum to 1)
+    and ``n``; stages without units are left out."""
+    levels = list(levels)
+    u = units.dropna(subset=["stage", "intensity"])
+    if not len(u):
+        return pd.DataFrame(columns=["stage", "n", *levels])
+    counts = pd.crosstab(u["stage"], u["intensity"].round().astype(int)).reindex(columns=levels, fill_value=0)
+    counts = counts.reindex([s for s in STAGES if s in counts.index])
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    return shares.assign(n=counts.sum(axis=1)).reset_index()[["stage", "n", *levels]]
+
+
 def ordinal_trend(x: Iterable[float], y: Iterable[float], n_perm: int = 5000, seed: int = 0) -> dict:
     """Kendall's tau-b of y on ordered x with a one-sided p (H1: y rises with x).
 

@@ -25,6 +25,11 @@ FONT_FAMILY = "Noto Sans SC"
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 MODALITY_COLORS = {"prescribed": "#D55E00", "prohibited": "#0072B2", "reported": "#999999", "mixed": "#E69F00"}
 STAGE_COLORS = {"S0": "#56B4E9", "S1": "#009E73", "S2": "#E69F00", "S3": "#D55E00", "S4": "#CC79A7"}
+# 15 tactics told apart: tab20's dark and light pairs, skipping the greys (reported stance uses grey)
+TACTIC_PALETTE = ["#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+                  "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#bcbd22", "#dbdb8d",
+                  "#17becf", "#9edae5"]
+INTENSITY_COLORS = {1: "#fee5d9", 2: "#fcae91", 3: "#fb6a4a", 4: "#de2d26", 5: "#a50f15"}
 MAX_ITEMS = 30
 """Most documents a per-document figure draws: a large corpus (``python -m helpers run``) shows its busiest ones."""
 
@@ -61,7 +66,7 @@ def use_study_style() -> None:
             "axes.axisbelow": True,
             "grid.alpha": 0.3,
             "figure.dpi": 100,
-            "savefig.dpi": 150,
+            "savefig.dpi": 200,
             "savefig.bbox": "tight",
             "figure.figsize": (8, 4.5),
             "svg.hashsalt": "cuishou-study",
@@ -86,6 +91,11 @@ def save_figure(fig: plt.Figure, name: str, folder: Path | None = None) -> dict[
 def file_digest(path: Path) -> str:
     """sha256 of a written figure file (used by tests to prove byte stability)."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def tactic_colors(tactics: list[str]) -> dict[str, str]:
+    """One distinguishable colour per tactic id, in codebook order (stable across figures)."""
+    return {t: TACTIC_PALETTE[i % len(TACTIC_PALETTE)] for i, t in enumerate(tactics)}
 
 
 def busiest(weights: pd.Series, n: int = MAX_ITEMS) -> list:

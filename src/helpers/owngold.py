@@ -42,7 +42,8 @@ def rules_path(sheet: str | Path) -> Path:
     return sheet.with_name(sheet.stem + ".rules.md")
 
 
-def draw_sheet(tables: dict[str, pd.DataFrame], n: int = 200, seed: int = 20261130) -> tuple[pd.DataFrame, pd.DataFrame]:
+def draw_sheet(tables: dict[str, pd.DataFrame], n: int = 200,
+               seed: int = 20261130) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The coding sheet (blank code columns) and its design (stratum and weight per item): see the module doc."""
     documents = tables["documents"]
     sentences = without_duplicates(tables["sentences"], documents).reset_index(drop=True)
@@ -109,7 +110,8 @@ def rules_text(lexicons: str | Path = paths.LEXICONS, sheet: str = "sheet.csv", 
              "| `notes` | anything a second reader should know (free text) |", "",
              "## Tactics (codebook.yaml)", "", "| id | name | definition |", "|---|---|---|"]
     for t in tactics.itertuples(index=False):
-        lines.append(f"| {t.tactic} | {t.name_en} {t.name_zh} | {' '.join(str(getattr(t, 'definition', '')).split())} |")
+        definition = " ".join(str(getattr(t, "definition", "")).split())
+        lines.append(f"| {t.tactic} | {t.name_en} {t.name_zh} | {definition} |")
     lines += ["", "## Red lines (red_lines.csv)", "", "| id | name |", "|---|---|"]
     lines += [f"| {r} | {row.name_zh} ({row.name_en}) |" for r, row in rules.iterrows()]
     coding = lexicons / "coding_rules.md"

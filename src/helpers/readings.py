@@ -38,12 +38,14 @@ def corpus_findings(documents: pd.DataFrame, edits: pd.DataFrame, errors: pd.Dat
              f"titles from " + ", ".join(f"{k} {v}" for k, v in titles.sort_index().items()) + " (the table above)."
              if n_docs else "No document was read."]
     if len(errors):
-        lines.append(f"**{len(errors)} input(s) could not be used** (listed above); the first: {errors.iloc[0]['reason']}.")
+        lines.append(f"**{len(errors)} input(s) could not be used** (listed above); "
+                     f"the first: {errors.iloc[0]['reason']}.")
     lines.append(f"**{len(dups)} near-duplicate document(s)** ("
                  + ", ".join(f"{d} of {o}" for d, o in zip(dups["doc"], dups["duplicate_of"])) +
                  ") are left out of every later count." if len(dups) else
                  "**No near-duplicate documents**: every document counts in the later notebooks.")
-    kinds = edits.groupby("kind").size().sort_values(ascending=False, kind="stable") if len(edits) else pd.Series(dtype=int)
+    kinds = edits.groupby("kind").size().sort_values(ascending=False, kind="stable") if len(edits) \
+        else pd.Series(dtype=int)
     if len(kinds):
         lines.append(f"**{len(edits)} cleaning edits**, most of them {kinds.index[0]} ({kinds.iloc[0]})"
                      + (f", then {kinds.index[1]} ({kinds.iloc[1]})" if len(kinds) > 1 else "") + ".")
@@ -72,7 +74,8 @@ def vocabulary_findings(tf: pd.DataFrame, sides: pd.DataFrame | None, skip_keyne
     lines = []
     if len(tf):
         top = tf.head(5)
-        lines.append("**The leading content words** are " + ", ".join(f"{t} ({n})" for t, n in zip(top["term"], top["n"]))
+        lines.append("**The leading content words** are "
+                     + ", ".join(f"{t} ({n})" for t, n in zip(top["term"], top["n"]))
                      + f", of {tf['n'].sum():,} content words ({SCOPE}).")
     else:
         lines.append("**No content words**: the corpus has no text to count.")
@@ -81,11 +84,13 @@ def vocabulary_findings(tf: pd.DataFrame, sides: pd.DataFrame | None, skip_keyne
     elif sides is not None:
         for side in ("manual", "reporting"):
             s = sides[(sides["side"] == side) & sides["significant"]].head(5)
-            lines.append(f"**The {side} texts over-use** " + ", ".join(f"{t} (G² {g:+.1f})" for t, g in zip(s["term"], s["G2"]))
+            lines.append(f"**The {side} texts over-use** "
+                         + ", ".join(f"{t} (G² {g:+.1f})" for t, g in zip(s["term"], s["G2"]))
                          + "." if len(s) else f"**No term is significantly over-used in the {side} texts** (p < 0.05).")
     if len(col):
         c = col.head(3)
-        lines.append("**The strongest word pairs** are " + ", ".join(f"{a}{b} ({n})" for a, b, n in zip(c["w1"], c["w2"], c["n"]))
+        lines.append("**The strongest word pairs** are "
+                     + ", ".join(f"{a}{b} ({n})" for a, b, n in zip(c["w1"], c["w2"], c["n"]))
                      + ": formulae of the texts.")
     for term, h in hits.items():
         lines.append(f"**{term}** occurs {len(h)} time(s) in {h['doc'].nunique()} document(s)." if len(h) else
@@ -177,7 +182,8 @@ def legal_findings(matrix: pd.DataFrame, gap: pd.DataFrame, labels: pd.Series) -
     groups = {s: list(gap.index[gap["status"] == s]) for s in gap["status"].unique()}
     lines = []
     if groups.get("crossed, never acknowledged"):
-        lines.append("**Crossed and never acknowledged**: " + name(groups["crossed, never acknowledged"]) + " sentences.")
+        lines.append("**Crossed and never acknowledged**: " + name(groups["crossed, never acknowledged"])
+                     + " sentences.")
     if groups.get("acknowledged and crossed"):
         both = groups["acknowledged and crossed"]
         lines.append("**Acknowledged and still crossed**: " + ", ".join(

@@ -24,7 +24,8 @@ def tactic_units(mentions: pd.DataFrame) -> pd.DataFrame:
     tactic in several stances), in table order."""
     if mentions.empty:
         return pd.DataFrame(columns=UNIT_KEYS + ["modality"])
-    stances = mentions.groupby(UNIT_KEYS, sort=False)["modality"].agg(lambda m: m.iloc[0] if m.nunique() == 1 else MIXED)
+    stances = mentions.groupby(UNIT_KEYS, sort=False)["modality"].agg(
+        lambda m: m.iloc[0] if m.nunique() == 1 else MIXED)
     return stances.rename("modality").reset_index()
 
 

@@ -11,6 +11,7 @@ from .build import (DEFAULT_SEED, NOTEBOOK_GLOB, build_report, execute_notebooks
                     study_notebooks)
 from .facts import (FACT_COLUMNS, KEY_PACKAGES, build_command, bundled_checksum, display_path, manifest_dates,
                     package_versions, raw_checksum, read_commented_csv, rule_sources, study_facts)
+from .explorer import MAX_SENTENCES, explorer_page, explorer_records, write_explorer
 from .inputs import RUN_FOLDER, needs_run, nothing_usable, prepare_corpus
 from .keyfindings import key_findings_html
 from .html import (APPENDIX_ROWS, ASSETS, BUNDLED_NOTE, BUNDLED_TAG, CJK, EXTERNAL_FETCH, FONT_FAMILY, HIDDEN_TAGS,
@@ -19,7 +20,7 @@ from .html import (APPENDIX_ROWS, ASSETS, BUNDLED_NOTE, BUNDLED_TAG, CJK, EXTERN
                    subset_font, table_html, without_timestamp)
 
 __all__ = [
-    "APPENDIX_ROWS", "ASSETS", "RUN_FOLDER", "key_findings_html", "needs_run", "nothing_usable", "prepare_corpus", "BUNDLED_NOTE", "BUNDLED_TAG", "CHROMIUM_FLAGS", "CJK", "Counter", "DEFAULT_SEED",
+    "APPENDIX_ROWS", "ASSETS", "MAX_SENTENCES", "RUN_FOLDER", "explorer_page", "explorer_records", "write_explorer", "key_findings_html", "needs_run", "nothing_usable", "prepare_corpus", "BUNDLED_NOTE", "BUNDLED_TAG", "CHROMIUM_FLAGS", "CJK", "Counter", "DEFAULT_SEED",
     "EXTERNAL_FETCH", "FACT_COLUMNS", "FONT_FAMILY", "HIDDEN_TAGS", "KEY_PACKAGES", "NOTEBOOK_GLOB", "Section",
     "assemble", "browser_check", "build_command", "build_report", "bundled_checksum", "cell_source",
     "chromium_profile", "display_path", "execute_notebooks", "external_fetches", "figure_html", "font_face_css",

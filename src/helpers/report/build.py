@@ -14,8 +14,10 @@ import papermill
 from tqdm import tqdm
 
 from .. import paths
+from ..pipeline import study_tables
 from .facts import build_command, display_path, study_facts
 from .html import assemble, cell_source
+from .explorer import write_explorer
 from .keyfindings import key_findings_html
 
 NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
@@ -135,6 +137,11 @@ def build_report(
     command = build_command(shown, out, lexicons, seed, options=options, gold=Path(gold) if gold else None)
     label = display_path(shown) + (f" (read through the run {display_path(corpus)})" if shown != corpus else "")
     key = key_findings_html(corpus, lexicons, seed=seed, gold=gold)
+    explorer_tables = study_tables(corpus, lexicons, tokens=False, tables=["documents", "sentences", "mentions", "flags"])
+    explorer = write_explorer(explorer_tables, out / "explorer.html", display_path(shown), seed=seed)
+    key += (f'<p class="method-note">Every coded sentence, with its cues highlighted and filters for tactic, '
+            f'stance, stage, rule, genre and document: <a href="{explorer.name}">{explorer.name}</a>, beside this '
+            "report.</p>\n")
     page = assemble(loaded, facts, lexicons, label, command, built_at, key_findings=key)
     target = out / "study.html"
     target.write_text(page, encoding="utf-8")

@@ -341,21 +341,59 @@ def _appendices(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame | Non
     if len(facts.get("errors", [])):
         body += frame_html(facts["errors"], "Inputs that could not be read, and why.", counter)
     out = [Section("appendix-documents", "Appendix A. Documents", body)]
-    codebook = Path(lexicons) / "codebook.yaml"
-    body = (f'<p>File <code>{_html.escape(codebook.name)}</code>, verbatim.</p>'
-            f'<pre class="data-file">{_html.escape(codebook.read_text(encoding="utf-8"))}</pre>'
-            if codebook.exists() else "<p>No <code>codebook.yaml</code> in the lexicon folder of this build.</p>")
-    stages = Path(lexicons) / "stages.yaml"
-    if stages.exists():
-        body += (f'<h3>Stage mapping (<code>stages.yaml</code>)</h3>'
-                 f'<pre class="data-file">{_html.escape(stages.read_text(encoding="utf-8"))}</pre>')
-    out.append(Section("appendix-codebook", "Appendix B. Codebook", body))
+    out.append(Section("appendix-codebook", "Appendix B. Codebook", _codebook_appendix(Path(lexicons), counter)))
     if rules is not None:
-        body = frame_html(rules, "Rule table red_lines.csv (one row per rule and source).", counter)
+        from ..legal import load_rules
+
+        rules = load_rules(Path(lexicons) / "red_lines.csv")  # with each source's verification tag (V/S/P/U)
+        kept = [c for c in RULE_COLUMNS if c in rules.columns]
+        body = ("<p>The rule table's columns the codebook requires (§5: instrument, article, effective date, quote, "
+                "and the verification tag: V full text read, S secondary copies agree, P paraphrase, U unverified); "
+                "the indicator wording and US analogues are in <code>red_lines.csv</code> itself.</p>" + frame_html(rules[kept], "Rule table red_lines.csv (one row per rule and source).",
+                                            counter))
     else:
         body = "<p>No <code>red_lines.csv</code> in the lexicon folder of this build.</p>"
     out.append(Section("appendix-rules", "Appendix C. Rule table", body))
     return out
+
+
+RULE_COLUMNS = ["rule_id", "name_zh", "severity", "instrument", "article", "effective", "quote_zh", "verification"]
+CUES_SHOWN = 8  # stage cues listed per vocabulary and stage in Appendix B (the rest counted)
+
+
+def _file_note(path: Path) -> str:
+    """``<code>name</code> (sha256 …)``: a data file named with its fingerprint."""
+    import hashlib
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return f"<code>{_html.escape(path.name)}</code> (sha256 {digest}…)"
+
+
+def _codebook_appendix(lexicons: Path, counter: Counter) -> str:
+    """Appendix B: the codebook's tactics (definition, weight, cue counts) and the stage vocabularies as tables;
+    the data files themselves are named with their fingerprints, not reprinted."""
+    from ..codebook import load_codebook
+    from ..escalate import vocabulary_table
+
+    codebook, stages = lexicons / "codebook.yaml", lexicons / "stages.yaml"
+    if not codebook.exists():
+        return "<p>No <code>codebook.yaml</code> in the lexicon folder of this build.</p>"
+    tactics = load_codebook(codebook).tactics
+    counts = [c for c in ("n_literal", "n_regex", "n_near", "n_generic") if c in tactics.columns]
+    table = tactics[[c for c in ("tactic", "name_en", "name_zh", "weight", "definition") if c in tactics.columns]]
+    table = table.assign(cues=tactics[counts].sum(axis=1).astype(int)) if counts else table
+    body = (f"<p>The tactics of {_file_note(codebook)}: definitions, intensity weights and the number of cues "
+            "(literal, regex, proximity and generic) that code each.</p>"
+            + frame_html(table, "Codebook tactics: definition, intensity weight, cues.", counter))
+    if stages.exists():
+        vocab = vocabulary_table(stages)
+        cues = vocab["cues"].str.split("、")
+        vocab = vocab.assign(cues=[("、".join(c[:CUES_SHOWN]) + (f" … (+{len(c) - CUES_SHOWN})" if len(c) > CUES_SHOWN
+                                                                 else "")) for c in cues], n_cues=cues.str.len())
+        body += (f"<p>The stage vocabularies of {_file_note(stages)} and the active day → stage mapping (the first "
+                 f"{CUES_SHOWN} cues of each, with the number of the rest).</p>"
+                 + frame_html(vocab, "Stage vocabularies and day → stage mapping.", counter))
+    return body
 
 
 def assemble(
