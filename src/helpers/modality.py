@@ -119,16 +119,25 @@ def default_cues() -> ModalityCues:
     return ModalityCues.from_lists(load_codebook().modality)
 
 
+_LAST: dict[str, tuple] = {}
+
+
+def _per_sentence(name: str, text: str, cues: "ModalityCues | None", compute):
+    """``compute()`` for the last sentence asked about under ``name``, remembered: the mentions and red-line hits of
+    one sentence ask in a row. The cue set is kept with the result so its id is not reused while remembered."""
+    key = (id(cues), text)
+    slot = _LAST.get(name)
+    if slot is None or slot[0] != key:
+        slot = _LAST[name] = (key, compute(), cues)
+    return slot[1]
+
+
 def _clause_breaks(text: str) -> tuple[list[int], list[int]]:
-    """Starts and ends of the clause breaks of ``text``, found once per sentence (the last one is remembered: the
-    mentions and red-line hits of one sentence ask in a row)."""
-    if _LAST_BREAKS[0] != text:
+    """Starts and ends of the clause breaks of ``text``, found once per sentence."""
+    def compute():
         found = [(m.start(), m.end()) for m in CLAUSE_BREAK.finditer(text)]
-        _LAST_BREAKS[:] = [text, ([a for a, _ in found], [b for _, b in found])]
-    return _LAST_BREAKS[1]
-
-
-_LAST_BREAKS: list = [None, ([], [])]
+        return [a for a, _ in found], [b for _, b in found]
+    return _per_sentence("breaks", text, None, compute)
 
 
 def clause_bounds(text: str, pos: int) -> tuple[int, int]:
@@ -187,15 +196,7 @@ def _live(text: str, cues: ModalityCues) -> frozenset[int]:
     """Indices of the modality patterns that can match somewhere in ``text`` (``helpers.text.screen.LiteralScreen``:
     a pattern whose required literals are absent cannot match the text nor any part of it); the last
     sentence is remembered, as the mentions of one sentence ask in a row."""
-    key = (id(cues), text)
-    if _LAST_LIVE[0] == key:
-        return _LAST_LIVE[1]
-    live = frozenset(_screen(cues).candidates(text))
-    _LAST_LIVE[:] = [key, live, cues]  # cues kept alive so its id is not reused while remembered
-    return live
-
-
-_LAST_LIVE: list = [None, frozenset(), None]
+    return _per_sentence("live", text, cues, lambda: frozenset(_screen(cues).candidates(text)))
 
 
 def _screen(cues: ModalityCues):
@@ -257,27 +258,17 @@ def limits(text: str, span: tuple[int, int], cues: ModalityCues | None = None, t
 
 def _has_negation(text: str, cues: ModalityCues) -> bool:
     """Whether a negation cue occurs anywhere in the sentence (remembered for the last sentence)."""
-    if _LAST_NEGATION[0] != (id(cues), text):
-        _LAST_NEGATION[:] = [(id(cues), text), bool(cues.negation.search(text)), cues]
-    return _LAST_NEGATION[1]
-
-
-_LAST_NEGATION: list = [None, False, None]
+    return _per_sentence("negation", text, cues, lambda: bool(cues.negation.search(text)))
 
 
 def _sentence_frames(text: str, cues: ModalityCues) -> tuple[bool, bool, bool]:
     """(declares unlawful, addresses the debtor, declares lawful) for a whole sentence; the last sentence is
     remembered, as the mentions of one sentence ask in a row."""
-    key = (id(cues), text)
-    if _LAST_FRAMES[0] != key:
+    def compute():
         live = _live(text, cues)
-        found = tuple(bool(p is not None and any(k in live for k in r) and p.search(text))
-                      for p, r in zip((cues.unlawful, cues.addressee, cues.lawful), _frame_ranges(cues)))
-        _LAST_FRAMES[:] = [key, found, cues]
-    return _LAST_FRAMES[1]
-
-
-_LAST_FRAMES: list = [None, (False, False, False), None]
+        return tuple(bool(p is not None and any(k in live for k in r) and p.search(text))
+                     for p, r in zip((cues.unlawful, cues.addressee, cues.lawful), _frame_ranges(cues)))
+    return _per_sentence("frames", text, cues, compute)
 
 
 _YES_NO_QUESTION = re.compile(r"吗\s*[？?]?\s*$")
