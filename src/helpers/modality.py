@@ -356,9 +356,11 @@ def modality_basis(sentence_text: str, span: tuple[int, int], context: str | Map
         return "prescribed", "normative"
     reported = context.get("reported") if isinstance(context, Mapping) else None
     # statutes and rulebooks state duties and prohibitions; their 本行 / 根据法律 do not narrate (rule 11)
-    narrated = not normative_genre and (narrative or (reported if reported is not None
-                                                       else is_reported(sentence_text, cues)))
-    if declares_unlawful(sentence_text, cues, tactic) and not narrated:
+    told = reported if reported is not None else is_reported(sentence_text, cues)
+    narrated = not normative_genre and (narrative or told)
+    # a narrative genre's general statement of the law (现在暴力催收可能构成犯罪) declares; a sentence that
+    # itself narrates conduct (被告人…，其行为构成寻衅滋事罪) reports it (rules 7 and 8)
+    if declares_unlawful(sentence_text, cues, tactic) and (normative_genre or not told):
         return "prohibited", "unlawful"  # narrated conduct stays reported; its red line is also acknowledged
     if _sentence_frames(sentence_text, cues)[2]:
         return "prescribed", "lawful"
