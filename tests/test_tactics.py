@@ -258,3 +258,18 @@ def test_an_article_that_opens_a_list_governs_its_items_until_the_next_article()
     got = {(r.tactic, r.modality) for r in out.itertuples()}
     assert ("T11", "prohibited") in got and ("T08", "prohibited") in got
     assert set(out.loc[out["tactic"] == "T09", "modality"]) == {"prescribed"}
+
+
+def test_short_numbered_items_inherit_a_prohibiting_list_heading():
+    """Rule 9: short unpunctuated items (1. 冒充公检法人员) under 不能存在以下行为： are items, not sub-headings."""
+    import tempfile
+    from pathlib import Path
+    from helpers.pipeline import study_tables
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "rules.txt").write_text(
+            "法律规定，催收人不能存在以下行为：\n1. 冒充国家执法机关工作人员对借款人进行恐吓\n2. 以轰炸通讯录为由威胁借款人还款\n"
+            "三、可以采取的措施\n", encoding="utf-8")
+        mentions = study_tables(tmp, tokens=False)["mentions"]
+    items = mentions[mentions["sent"] > 0]
+    assert set(items["tactic"]) >= {"T10", "T07"}
+    assert set(items["modality"]) == {"prohibited"}

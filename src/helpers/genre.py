@@ -33,6 +33,7 @@ class Genres:
     stance: dict[str, str]
     cues: dict[str, tuple[tuple[re.Pattern, int], ...]]
     min_score: int
+    max_hits: int = 0  # matches counted per cue (0: all); topical words repeated in one text are one piece of evidence
     examples: tuple[tuple[str, str], ...] = ()
     debtor_tactics: dict = None  # genre -> tactics that are the debtor's own acts there unless a collector is the subject
 
@@ -78,8 +79,8 @@ def _load_cached(resolved: str, mtime_ns: int, size: int) -> Genres:
                 _fail(resolved, f"genres.{name}.cues[{k}]", f"bad regex {cue['re']!r}: {exc}")
         cues[name] = tuple(compiled)
         examples += [(name, str(t)) for t in entry.get("examples") or []]
-    return Genres(stance=stance, cues=cues, min_score=int(spec.get("min_score", 3)), examples=tuple(examples),
-                  debtor_tactics=debtor)
+    return Genres(stance=stance, cues=cues, min_score=int(spec.get("min_score", 3)),
+                  max_hits=int(spec.get("max_hits_per_cue", 0)), examples=tuple(examples), debtor_tactics=debtor)
 
 
 def load_genres(path: str | Path | None = None) -> Genres:
@@ -91,13 +92,15 @@ def load_genres(path: str | Path | None = None) -> Genres:
 
 
 def genre_scores(text: str, genres: Genres) -> dict[str, int]:
-    """Weighted cue matches per genre in the first ``HEAD_CHARS`` characters of a text (time bounded per document)."""
+    """Weighted cue matches per genre in the first ``HEAD_CHARS`` characters of a text (time bounded per document),
+    each cue counted at most ``max_hits_per_cue`` times."""
     head = text[:HEAD_CHARS]
     flat, screen = _screen(genres)
     scores = dict.fromkeys(genres.cues, 0)
     for k in screen.candidates(head):  # only the cues whose required literals occur in the head can match
         name, pattern, weight = flat[k]
-        scores[name] += weight * len(pattern.findall(head))
+        hits = len(pattern.findall(head))
+        scores[name] += weight * (min(hits, genres.max_hits) if genres.max_hits else hits)
     return scores
 
 

@@ -370,6 +370,7 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
         list_permits = False
         list_since = max_num = 0
         item_heading: str | None = None
+        items_kind: str | None = None  # the marker kind of the items under the current list heading
         prev_para = None
         for n, idx in enumerate(rows):
             text, para, doc = texts[idx], paras[idx], docs[idx]
@@ -390,6 +391,16 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
                     max_num = int(num)
                 item_heading = text[marker.end():][:12] if _item_prohibits(text[marker.end():], cues) else None
             heading = _heading_part(text)
+            if (heading is not None and marker and list_heading is not None and heading == text
+                    and not LIST_HEADING.search(text, marker.end())):
+                # a short numbered line under a list heading is one of its items (1. 冒充公检法人员), unless its
+                # numbering differs from the items' (三、哪些行为会定罪 after 1. … 2. …)
+                kind = _marker_kind(marker)
+                if items_kind is None or kind == items_kind:
+                    heading, items_kind = None, kind
+                    item_heading = None
+            elif marker and list_heading is not None and items_kind is None:
+                items_kind = _marker_kind(marker)
             genre = genres.get(doc)
             default = genre_book.default_modality(genre) or register.get(doc, "prescribed")
             context = {"heading": None, "heading_prohibits": False, "heading_permits": False, "default": default,
@@ -399,10 +410,10 @@ def _sentence_contexts(sentences: pd.DataFrame, cues: ModalityCues, genres: dict
                 item_heading = None
                 list_kind = _marker_kind(marker) if marker else None
                 if heading_prohibits(heading, cues):
-                    list_heading, list_since, max_num, list_permits = heading, n, 0, False
+                    list_heading, list_since, max_num, list_permits, items_kind = heading, n, 0, False, None
                     context.update(heading=heading, heading_prohibits=True, heading_end=len(heading))
                 elif heading_permits(heading, cues):
-                    list_heading, list_since, max_num, list_permits = heading, n, 0, True
+                    list_heading, list_since, max_num, list_permits, items_kind = heading, n, 0, True, None
                     context.update(heading=heading, heading_end=len(heading))
                 else:
                     list_heading = None
