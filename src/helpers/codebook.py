@@ -34,7 +34,7 @@ _CUE_KEYS = {"literal", "regex", "near", "block", "generic", "veto"}
 _NEAR_KEYS = {"a", "b", "within"}
 _GENERIC_KEYS = {"cues", "unless_tactics", "unless"}
 MODALITY_LISTS = ("prohibition_strong", "prohibition_weak", "post", "scope_end", "prohibiting_heading",
-                  "reporting", "reporting_victim", "reporting_narration", "directive", "block",
+                  "reporting", "reporting_victim", "reporting_narration", "reporting_any_genre", "directive", "block",
                   "permitting_heading", "unlawful", "unlawful_exempt", "addressee", "limit", "limit_tactics",
                   "negation", "lawful", "normative")
 

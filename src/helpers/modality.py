@@ -71,6 +71,7 @@ class ModalityCues:
     victim: re.Pattern | None
     narration: re.Pattern | None
     directive: re.Pattern
+    any_genre: re.Pattern | None = None      # narration that holds in statutes too (2023年某公司因…被处罚)
     narrating: tuple[re.Pattern, ...] = ()  # the single cues of reporting, victim and narration (for screening)
     permitting: re.Pattern | None = None     # list headings that permit (合法的催收方式包括：) — rule 9
     unlawful: re.Pattern | None = None       # declarations that conduct is unlawful (构成违法) — rule 8
@@ -96,7 +97,9 @@ class ModalityCues:
             victim=_alternation(lists.get("reporting_victim", [])),
             narration=_alternation(lists.get("reporting_narration", [])),
             directive=_alternation(lists["directive"]),
-            narrating=tuple(re.compile(p) for key in ("reporting", "reporting_victim", "reporting_narration")
+            any_genre=_alternation(lists.get("reporting_any_genre", [])),
+            narrating=tuple(re.compile(p) for key in ("reporting", "reporting_victim", "reporting_narration",
+                                                      "reporting_any_genre")
                             for p in lists.get(key, [])),
             permitting=_alternation(lists.get("permitting_heading", [])),
             unlawful=_alternation(lists.get("unlawful", [])),
@@ -225,7 +228,8 @@ def is_reported(text: str, cues: ModalityCues | None = None) -> bool:
     """True when the sentence narrates (news, court, complaint, an institution's account)."""
     cues = cues or default_cues()
     if not cues.narrating:  # cue set built without its single cues: the alternations decide
-        return any(p is not None and p.search(text) for p in (cues.reporting, cues.victim, cues.narration))
+        return any(p is not None and p.search(text)
+                   for p in (cues.reporting, cues.victim, cues.narration, cues.any_genre))
     first = _POST + len(cues.post)
     # The alternations match iff one of their single cues does; only those that can match are tried.
     last = first + len(cues.narrating)
@@ -357,10 +361,12 @@ def modality_basis(sentence_text: str, span: tuple[int, int], context: str | Map
     reported = context.get("reported") if isinstance(context, Mapping) else None
     # statutes and rulebooks state duties and prohibitions; their 本行 / 根据法律 do not narrate (rule 11)
     told = reported if reported is not None else is_reported(sentence_text, cues)
-    narrated = not normative_genre and (narrative or told)
+    if normative_genre:  # statutes and rulebooks narrate only through dated cases and readers' questions
+        told = told and cues.any_genre is not None and bool(cues.any_genre.search(sentence_text))
+    narrated = narrative or told
     # a narrative genre's general statement of the law (现在暴力催收可能构成犯罪) declares; a sentence that
     # itself narrates conduct (被告人…，其行为构成寻衅滋事罪) reports it (rules 7 and 8)
-    if declares_unlawful(sentence_text, cues, tactic) and (normative_genre or not told):
+    if declares_unlawful(sentence_text, cues, tactic) and not told:
         return "prohibited", "unlawful"  # narrated conduct stays reported; its red line is also acknowledged
     if _sentence_frames(sentence_text, cues)[2]:
         return "prescribed", "lawful"
