@@ -41,11 +41,30 @@ class Actors:
     any: re.Pattern | None = None  # every pattern at once: a sentence it misses has no act but the collector's
     examples: tuple[dict, ...] = ()
     counter_examples: tuple[dict, ...] = ()
+    narrator: "Narrator | None" = None  # accounts told by a third party the collectors contact (rule 3)
 
     @property
     def names(self) -> tuple[str, ...]:
         """The actor ids, collector first."""
         return (COLLECTOR,) + tuple(r.actor for r in self.rules)
+
+
+@dataclass(frozen=True)
+class Narrator:
+    """A document told by someone the collectors contact about another's debt (rule 3: 也 when told by that
+    person): the cues that show such a narrator, the contacts they receive, and the tactic those contacts are."""
+
+    third_party: re.Pattern
+    contact: re.Pattern
+    tactic: str
+
+    def is_third_party(self, head: str) -> bool:
+        """True when a document's opening shows a narrator contacted about someone else's debt."""
+        return bool(self.third_party.search(head))
+
+    def contacts(self, text: str) -> list[tuple[int, int]]:
+        """Spans of contacts the narrator receives in one sentence (电话打到我这, 你是某某的朋友吗)."""
+        return [m.span() for m in self.contact.finditer(text)]
 
 
 def _compile(path: str, where: str, pattern: str) -> re.Pattern:
@@ -80,7 +99,18 @@ def _load_cached(resolved: str, mtime_ns: int, size: int) -> Actors:
     every = "|".join(f"(?:{p.pattern})" for r in rules for p in r.patterns)
     return Actors(rules=tuple(rules), any=re.compile(every) if every else None,
                   examples=tuple(spec.get("examples") or ()),
-                  counter_examples=tuple(spec.get("counter_examples") or ()))
+                  counter_examples=tuple(spec.get("counter_examples") or ()),
+                  narrator=_narrator(resolved, spec.get("narrator")))
+
+
+def _narrator(path: str, entry) -> Narrator | None:
+    """The ``narrator`` section of actors.yaml (optional)."""
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or not entry.get("third_party") or not entry.get("contact") or not entry.get("tactic"):
+        raise ActorsError(f"{path}: narrator: needs `third_party` and `contact` pattern lists and a `tactic` id")
+    return Narrator(third_party=_alternation(path, "narrator.third_party", entry["third_party"]),
+                    contact=_alternation(path, "narrator.contact", entry["contact"]), tactic=str(entry["tactic"]))
 
 
 def load_actors(path: str | Path | None = None) -> Actors:

@@ -8,7 +8,8 @@ to the raw file (``raw_offsets``). The steps, in order, each an edit ``kind``:
 chrome     (paged texts, first) running headers, footers, page numbers and page breaks (``helpers.pages``)
 normalise  \\r\\n and \\r → \\n; zero-width and control characters removed; full-width ASCII letters and
            digits → half-width (Chinese punctuation kept); converter residue (pinyin with a tone mark in
-           parentheses after a hanzi: 處(chǔ)理) removed; traditional → simplified (OpenCC t2s)
+           parentheses after a hanzi: 處(chǔ)理) removed; traditional → simplified (OpenCC t2s); ASCII
+           punctuation inside Chinese text → full-width (逾期了,他们 → 逾期了，他们; ``helpers.text.punct``)
 keyword    the page's injected site keyword (detected from repetition): ``{X}.`` fragments, bare X at a line end
 marker     article markers ``<title>X篇N`` and nested ``篇N:<title>``: they split the page into articles
 chrome     page furniture from ``chrome.tsv`` (question title, ads, copyright, credits, navigation)
@@ -42,6 +43,7 @@ import pandas as pd
 
 from . import paths
 from .pages import page_ops
+from .text.punct import cjk_punctuation_ops
 
 EDIT_COLUMNS = ["doc", "kind", "raw_start", "raw_end", "before", "after", "rule", "start", "end"]
 DOC_COLUMNS = [
@@ -221,7 +223,7 @@ def apply_ops(text: str, ops: list[Op]) -> str:
 def normalise_text(text: str) -> str:
     """A string normalised as cleaning normalises documents (line ends, widths, converter residue, t2s),
     so a quote taken from the raw text can be found in the clean text."""
-    for step in (normalise_ops, pinyin_residue_ops, t2s_ops):
+    for step in (normalise_ops, pinyin_residue_ops, t2s_ops, cjk_punctuation_ops):
         text = apply_ops(text, step(text))
     return text
 
@@ -946,6 +948,7 @@ def clean_text(
     trail.apply(normalise_ops(trail.text))
     trail.apply(pinyin_residue_ops(trail.text))
     trail.apply(t2s_ops(trail.text))
+    trail.apply(cjk_punctuation_ops(trail.text))
 
     keyword = detect_keyword(trail.text)
     if keyword:

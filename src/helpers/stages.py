@@ -198,7 +198,7 @@ _LABEL_START = re.compile(r"\s*[【\[(（]?\s*$")  # only a bracket before a buc
 _LABEL_END = re.compile(r"\s*(?:[：:】\]]|$)")
 _NAMED = frozenset({"phase", "grade", "lifecycle", "bucket"})  # vocabularies whose cues a text may define
 # 前期催收（逾期1-15天）, M2：31-60天, 中期催收：施压升级阶段（1-3个月） (a short label may sit between)
-_DEFINED_BY = re.compile(r"(?:催收|案件|阶段|客户|账户)?\s*(?:[：:][^，。；：:(（]{0,10})?\s*[(（：:]\s*")
+_DEFINED_BY = re.compile(r"(?:催收|案件|阶段|客户|账户)?\s*(?:[：:][^，。；：:(（]{0,10})?\s*[(（：:]\s*(?:逾期|拖欠)?\s*")
 _DEFINES = re.compile(r"\s*[(（]\s*")  # 逾期31-60天（M2）
 
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from .actor import COLLECTOR, Actors, actor_of, actor_spans, collector_named, load_actors
 from .codebook import Codebook, load_codebook
-from .genre import Genres, genre_of_text, load_genres
+from .genre import HEAD_CHARS, Genres, genre_of_text, load_genres
 from .modality import ModalityCues, heading_permits, heading_prohibits, is_negated, is_reported, modality_of
 from .segment import document_rows
 from .text.breaks import ARTICLE_MARKER, ITEM_MARKER, LIST_HEADING
@@ -450,6 +450,29 @@ def _raw_positions(sentences: pd.DataFrame, rows: list[dict], documents, edits) 
         r["raw_end"] = int(rs) + r["end"] - cs if aligned else None
 
 
+def third_party_narrated(sentences: pd.DataFrame, actors: Actors) -> frozenset:
+    """Documents told by someone the collectors contact about another's debt (their opening shows it)."""
+    if actors.narrator is None or sentences.empty:
+        return frozenset()
+    heads: dict = {}
+    for doc, text in zip(sentences["doc"].tolist(), sentences["text"].tolist()):
+        head = heads.setdefault(doc, [])
+        if sum(map(len, head)) < HEAD_CHARS:
+            head.append(str(text))
+    return frozenset(doc for doc, head in heads.items() if actors.narrator.is_third_party("\n".join(head)))
+
+
+def _with_contacts(hits: list[Hit], text: str, narrator) -> list[Hit]:
+    """A third-party narrator's account: each contact they receive is the narrator's tactic (rule 3), once."""
+    if any(h.tactic == narrator.tactic for h in hits):
+        return hits
+    spans = narrator.contacts(text)
+    if not spans:
+        return hits
+    start, end = spans[0]
+    return hits + [Hit(narrator.tactic, "narrator", text[start:end], start, end)]
+
+
 def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
                    documents: pd.DataFrame | None = None, edits: pd.DataFrame | None = None,
                    genres: dict | None = None, all_actors: bool = False) -> pd.DataFrame:
@@ -469,12 +492,15 @@ def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
         genres = sentence_genres(sentences, genre_book)
     contexts = sentence_contexts(sentences, cues, genres, genre_book)
     actors = codebook_actors(codebook)
+    told_by_contact = third_party_narrated(sentences, actors)
     rows: list[dict] = []
     has_raw = {"raw_start", "raw_end"} <= set(sentences.columns)
     for idx, row in enumerate(sentences.itertuples(index=False)):
         text = str(row.text)
         context = contexts[idx]
         hits = resolve_overlaps(matcher.hits(text))
+        if row.doc in told_by_contact:
+            hits = _with_contacts(hits, text, actors.narrator)
         spans = actor_spans(text, actors) if hits else []
         for h in hits:
             if is_negated(text, (h.start, h.end), cues):
