@@ -743,7 +743,7 @@ def seed_tables():
 
     import jieba
     jieba.setLogLevel(logging.WARNING)
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
     return study_tables(tokens=False)
 
 

@@ -348,7 +348,7 @@ def test_red_lines_take_the_stance_of_the_mention_they_rest_on():
     """One stance engine: over every coded sentence of the bundled and the validation corpora, a flag resting on a
     tactic mention has that mention's modality, and no flag disagrees with an overlapping mention of its tactics."""
     from helpers import paths
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
 
     to_stance = {"prescribed": "crossed_prescribed", "reported": "crossed_reported", "prohibited": "acknowledged"}
     for corpus in (paths.RAW, paths.ROOT / "corpus" / "validation" / "texts"):
@@ -412,7 +412,7 @@ def test_new_rule_and_tactic_ids_are_data(tmp_path):
     import yaml
 
     from helpers import paths
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
 
     lex = tmp_path / "lexicons"
     shutil.copytree(paths.LEXICONS, lex)

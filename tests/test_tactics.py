@@ -241,7 +241,7 @@ def test_literal_screen_never_drops_a_matching_pattern():
                 assert k in cand, (patterns[k], text)
     # seed sentences too, where the cues really occur
     from helpers import paths
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
 
     for text in study_tables(paths.RAW, tokens=False)["sentences"]["text"]:
         cand = set(screen.candidates(text))

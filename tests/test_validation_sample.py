@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 from helpers.validate import agreement, compare, intercoder, load_gold
 
 DATA = paths.ROOT / "corpus" / "validation"

@@ -15,6 +15,9 @@ from scipy.stats import chi2_contingency
 from helpers import paths
 from helpers import segment as S
 from helpers import vocab as V
+from helpers.lexicons import Lexicons
+
+LEX = Lexicons()
 
 HAS_CLEAN = importlib.util.find_spec("helpers.clean") is not None
 
@@ -307,7 +310,7 @@ def test_kwic_raw_offsets_go_through_the_audit_trail():
     from helpers.corpus import load_corpus
 
     docs, _ = load_corpus(paths.RAW / "000_596d8518cc043797.txt")
-    documents, edits = clean_corpus(docs)
+    documents, edits = clean_corpus(docs, LEX)
     raw = docs["raw"].iat[0]
     sents = S.split_sentences(documents, edits)
     hits = V.kwic(sents, "施压", documents=documents, edits=edits)

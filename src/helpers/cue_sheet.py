@@ -51,7 +51,7 @@ class AcceptResult:
 
 def check_sheet(corpus: Path, out: Path) -> None:
     """``UsageError`` unless ``corpus`` exists and ``out`` is a new file in an existing folder outside it."""
-    from .runfolder import unfinished
+    from .run.runfolder import unfinished
     from .safeio import display_path
 
     if not corpus.exists():

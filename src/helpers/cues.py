@@ -293,7 +293,7 @@ def suggest_for_corpus(corpus: str | Path, lexicons: str | Path | None = None, t
     """The cue sheet of a corpus (or of its ``study_tables`` at hand) and its errors; ``UsageError`` on bad options."""
     from . import paths
     from .codebook import load_codebook
-    from .pipeline import study_tables, token_frames
+    from .run import study_tables, token_frames
     from .segment import load_stopwords
     from .usage import UsageError
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import paths
 from ..codebook import load_codebook
-from ..pipeline import study_tables
+from ..run import study_tables
 
 KEY_PACKAGES = (
     "cuishou-study", "pandas", "numpy", "scipy", "matplotlib", "jieba", "rjieba", "opencc",

@@ -17,7 +17,7 @@ def key_findings_table(corpus: Path, lexicons: Path = paths.LEXICONS, seed: int 
     """The Key findings of ``corpus`` (one row per statement), with agreement on the ``gold`` hand codes last."""
     from ..codebook import load_codebook
     from ..legal import load_rules
-    from ..pipeline import study_tables
+    from ..run import study_tables
 
     lexicons = Path(lexicons)
     tables = study_tables(corpus, lexicons, tokens=False, tables=["documents", "sentences", "mentions", "flags"])
