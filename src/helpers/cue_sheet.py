@@ -23,6 +23,7 @@ import yaml
 
 from . import paths
 from .codebook import Codebook, parse_codebook
+from .lexicons import FILES
 from .usage import UsageError
 
 __all__ = ["ACCEPT", "AcceptResult", "CueRefused", "accept_cues", "accepted", "add_literals", "add_provenance",
@@ -30,7 +31,8 @@ __all__ = ["ACCEPT", "AcceptResult", "CueRefused", "accept_cues", "accepted", "a
 
 ACCEPT = {"y", "yes", "x", "1", "true", "ok", "accept", "是", "✓", "✔", "√"}
 REJECT = {"", "n", "no", "0", "false", "reject", "否", "-", "×", "✗"}
-BESIDE_CODEBOOK = ("actors.yaml", "genres.yaml")
+BESIDE_CODEBOOK = tuple(name for name in FILES if name != "codebook.yaml")
+"""The data files a new lexicon folder gets copied from the bundled one (``Lexicons`` reads every one of them)."""
 _ID_LINE = re.compile(r"^(?P<indent>\s*)-\s+id:\s*['\"]?(?P<id>T\d\d)['\"]?\s*(?:#.*)?$")
 _KEY_LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z_]+):(?P<value>.*)$")
 
