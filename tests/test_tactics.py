@@ -119,7 +119,7 @@ def test_generalises_to_complaint_wording(text, tactic):
 
 def test_views_over_mentions():
     from helpers.clean import without_duplicates
-    from helpers.tactics import cooccurrence, modality_counts, tactic_by_document, typical_quotes
+    from helpers.views.tactics import cooccurrence, modality_counts, tactic_by_document, typical_quotes
     docs = {"a": "先联系家人，抓住他的弱点。禁止利用客户的痛点。每天不同时段跟催。", "b": "先联系家人，抓住他的弱点。"}
     sentences, _ = frame(docs)
     documents = pd.DataFrame({"doc": ["a", "b"], "duplicate_of": [None, "a"]})
@@ -133,7 +133,7 @@ def test_views_over_mentions():
     assert by_doc.loc["T07", "a"] == 1 and by_doc.loc["T07", "b"] == 1
     co = cooccurrence(kept, CODEBOOK.tactics)
     assert (co.values == co.values.T).all() and co.loc["T07", "T12"] == 1 and co.loc["T12", "T12"] == 2
-    from helpers.tactics import top_pairs
+    from helpers.views.tactics import top_pairs
     assert top_pairs(co).iloc[0].tolist()[:2] in (["T07", "T12"], ["T07", "T08"], ["T08", "T12"])
     quotes = typical_quotes(mentions, sentences, n=2)
     t07 = quotes[quotes["tactic"] == "T07"]
