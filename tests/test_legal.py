@@ -1,4 +1,4 @@
-"""Tests for helpers.legal: the rule table, red-line flags, exemptions, stances and notebook views."""
+"""Tests for helpers.coding.legal: the rule table, red-line flags, exemptions, stances and notebook views."""
 from __future__ import annotations
 
 import hashlib
@@ -7,10 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import legal, paths
+from helpers import paths
+from helpers.coding import legal
 from helpers.views import legal as legal_views
-from helpers.tactics import code_sentences
-from helpers.legal import STANCES, flag_red_lines, flag_text, load_indicators, load_rules, rule_ids
+from helpers.coding.tactics import code_sentences
+from helpers.coding.legal import STANCES, flag_red_lines, flag_text, load_indicators, load_rules, rule_ids
 from helpers.views.legal import quote_for_display, rules_for_sentence
 
 SHARED_CSV = Path("/work/shared/study/red_lines.csv")
@@ -327,7 +328,7 @@ def test_red_line_stance_follows_the_modality_cues_of_the_codebook_in_use(tmp_pa
     import yaml
 
     from helpers import paths
-    from helpers.codebook import load_codebook
+    from helpers.coding.codebook import load_codebook
 
     data = yaml.safe_load((paths.LEXICONS / "codebook.yaml").read_text(encoding="utf-8"))
     data["modality"]["prohibition_strong"].append("嘘嘘")  # a made-up prohibition word

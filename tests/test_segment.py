@@ -105,7 +105,7 @@ def test_domain_words_survive_in_context(backend, text, expected):
 
 def test_short_codebook_cues_are_words():
     """Codebook literal cues of 2-3 Han characters segment as one token (else: add to userdict)."""
-    codebook = pytest.importorskip("helpers.codebook").load_codebook()
+    codebook = pytest.importorskip("helpers.coding.codebook").load_codebook()
     seg = S.get_segmenter()
     literal = codebook.cues.loc[codebook.cues["kind"] == "literal", "cue"]
     short = sorted({c for c in literal if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", c)})

@@ -6,8 +6,8 @@ import re
 import pandas as pd
 import pytest
 
-from helpers.codebook import load_codebook
-from helpers.tactics import MENTION_COLUMNS, Hit, code_sentences, find_mentions, resolve_overlaps
+from helpers.coding.codebook import load_codebook
+from helpers.coding.tactics import MENTION_COLUMNS, Hit, code_sentences, find_mentions, resolve_overlaps
 
 CODEBOOK = load_codebook()
 
@@ -183,7 +183,7 @@ def test_generic_and_veto_are_data(tmp_path):
 
     import yaml
 
-    from helpers.codebook import DEFAULT_PATH, parse_codebook
+    from helpers.coding.codebook import DEFAULT_PATH, parse_codebook
     data = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
     t12 = next(t for t in data["tactics"] if t["id"] == "T12")
     loose = copy.deepcopy(data)
@@ -222,7 +222,7 @@ def test_literal_screen_never_drops_a_matching_pattern():
     """Property: on random texts over the cues' own characters, every regex cue that matches is a candidate."""
     import random
 
-    from helpers.tactics import _compiled
+    from helpers.coding.tactics import _compiled
     from helpers.text.screen import LiteralScreen
 
     matcher, _ = _compiled(load_codebook())

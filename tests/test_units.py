@@ -6,7 +6,7 @@ import pandas as pd
 
 from helpers import paths, units
 from helpers.clean import without_duplicates
-from helpers.codebook import load_codebook
+from helpers.coding.codebook import load_codebook
 from helpers.notebook import table
 from helpers.run import study_tables
 from helpers.report import study_facts

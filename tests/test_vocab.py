@@ -47,7 +47,7 @@ def test_stopwords_keep_modality_and_repayment_words():
 
 
 def test_no_codebook_modality_cue_is_a_stopword():
-    codebook = pytest.importorskip("helpers.codebook").load_codebook()
+    codebook = pytest.importorskip("helpers.coding.codebook").load_codebook()
     plain = {cue for name, cues in codebook.modality.items() if name != "block"
              for cue in cues if re.fullmatch(r"[\u4e00-\u9fff]+", cue)}
     assert len(plain) > 10

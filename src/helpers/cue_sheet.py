@@ -22,7 +22,7 @@ import pandas as pd
 import yaml
 
 from . import paths
-from .codebook import Codebook, parse_codebook
+from .coding.codebook import Codebook, parse_codebook
 from .lexicons import FILES
 from .usage import UsageError
 
@@ -227,7 +227,7 @@ def add_provenance(text: str, entries: list[dict[str, Any]]) -> str:
 
 def example_failures(codebook: Codebook) -> set[tuple[str, str, str]]:
     """(tactic, example | counter_example, text) of every codebook check that fails (tests/test_codebook.py)."""
-    from .tactics import find_mentions
+    from .coding.tactics import find_mentions
 
     failed = set()
     for tid, kind, text, modality in codebook.examples():

@@ -12,15 +12,15 @@ import pandas as pd
 import yaml
 
 from . import paths
-from .actor import Actors
+from .coding.actor import Actors
 from .clean.repairs import SpinTable, load_spinner
 from .clean.structure import ChromeRules, load_chrome
-from .codebook import Codebook, load_codebook
-from .genre import Genres
-from .legal import Indicators, load_indicators, load_rules
+from .coding.codebook import Codebook, load_codebook
+from .coding.genre import Genres
+from .coding.legal import Indicators, load_indicators, load_rules
 from .segment import Entry, Segmenter, get_segmenter, load_stopwords, load_userdict
-from .stages import Stages, load_stages
-from .tactics import codebook_actors, codebook_genres
+from .coding.stages import Stages, load_stages
+from .coding.tactics import codebook_actors, codebook_genres
 from .usage import UsageError
 
 FILES = ("codebook.yaml", "genres.yaml", "actors.yaml", "stages.yaml", "red_lines.csv", "red_line_indicators.yaml",

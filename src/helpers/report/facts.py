@@ -12,7 +12,7 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from .. import paths
-from ..codebook import load_codebook
+from ..coding.codebook import load_codebook
 from ..run import study_tables
 
 KEY_PACKAGES = (

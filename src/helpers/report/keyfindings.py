@@ -15,8 +15,8 @@ from ..prevalence import MIN_CLUSTERS
 def key_findings_table(corpus: Path, lexicons: Path = paths.LEXICONS, seed: int = 0,
                        gold: str | Path | None = None) -> pd.DataFrame:
     """The Key findings of ``corpus`` (one row per statement), with agreement on the ``gold`` hand codes last."""
-    from ..codebook import load_codebook
-    from ..legal import load_rules
+    from ..coding.codebook import load_codebook
+    from ..coding.legal import load_rules
     from ..run import study_tables
 
     lexicons = Path(lexicons)

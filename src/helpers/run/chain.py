@@ -14,13 +14,13 @@ from .. import paths
 from ..clean import clean_corpus
 from ..corpus import load_corpus
 from ..escalate import assign_stages
-from ..genre import with_genres
-from ..legal import flag_red_lines
+from ..coding.genre import with_genres
+from ..coding.legal import flag_red_lines
 from ..lexicons import Lexicons
 from ..longtext import bound_sentences
 from ..pages import with_pages
 from ..segment import split_sentences, tokenize
-from ..tactics import code_sentences
+from ..coding.tactics import code_sentences
 from .tables import is_run, load_run
 
 DUP_THRESHOLD = 0.8

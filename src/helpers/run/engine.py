@@ -50,7 +50,7 @@ def run_config(lexicons: str | Path = paths.LEXICONS, backend: str = "jieba") ->
 
 SOURCE = Path(__file__).resolve().parents[1]
 CHAIN_MODULES = ("paths", "lexicons", "corpus", "readers", "pages", "clean", "text", "segment", "jieba_arrays",
-                 "longtext", "codebook", "genre", "actor", "modality", "tactics", "stages", "escalate", "legal", "run")
+                 "longtext", "coding", "escalate", "run")
 """The modules and packages whose code makes a run's tables (the views, figures and report read them)."""
 
 

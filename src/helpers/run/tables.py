@@ -9,11 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..clean import DOC_COLUMNS, EDIT_COLUMNS
-from ..legal import FLAG_COLUMNS
+from ..coding.legal import FLAG_COLUMNS
 from ..lexicons import Lexicons
 from ..pages import page_columns
 from ..segment import SENTENCE_COLUMNS, TOKEN_COLUMNS, tokenize
-from ..tactics import MENTION_COLUMNS
+from ..coding.tactics import MENTION_COLUMNS
 from .runfolder import manifest_state, read_manifest, unfinished
 
 # Columns of each run table (docs/contracts.md), so a table no partition produced rows for still reads back

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..figures import MODALITY_COLORS
-from ..legal import STANCES, TIERS, load_indicators, rule_ids, verification_tag
+from ..coding.legal import STANCES, TIERS, load_indicators, rule_ids, verification_tag
 
 def quote_for_display(row) -> str:
     """One source row as a citation: instrument, article, effective date, quote and tag.

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from .. import paths
 from .actor import COLLECTOR, Actors, actor_of, actor_spans, load_actors
 from .modality import declares_unlawful, default_cues, is_negated, is_reported, modality_basis
 from .codebook import Codebook, load_codebook
-from .text.screen import LiteralScreen, built_once
+from ..text.screen import LiteralScreen, built_once
 from .tactics import (code_sentences, codebook_actors, codebook_cues, codebook_genres,
                       sentence_contexts, sentence_genres)
 

@@ -38,9 +38,9 @@ from .actor import COLLECTOR, Actors, actor_of, actor_spans, collector_named, lo
 from .codebook import Codebook, load_codebook
 from .genre import Genres, genre_of_text, load_genres
 from .modality import ModalityCues, heading_permits, heading_prohibits, is_negated, is_reported, modality_of
-from .segment import document_rows
-from .text.breaks import ARTICLE_MARKER, ITEM_MARKER, LIST_HEADING
-from .text.screen import screen_literals
+from ..segment import document_rows
+from ..text.breaks import ARTICLE_MARKER, ITEM_MARKER, LIST_HEADING
+from ..text.screen import screen_literals
 
 MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "actor", "cue", "start", "end", "raw_start", "raw_end",
                    "weight"]
@@ -421,7 +421,7 @@ def _raw_positions(sentences: pd.DataFrame, rows: list[dict], documents, edits) 
     edits are given (starts map to where their character came from, ends to just after the last one), else
     sentence raw_start + offset when the sentence's raw and clean lengths agree."""
     if documents is not None and edits is not None and rows:
-        from .clean import OffsetIndex
+        from ..clean import OffsetIndex
 
         index = OffsetIndex(documents, edits)
         docs = np.array([r["doc"] for r in rows], dtype=object)
