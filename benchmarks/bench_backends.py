@@ -25,6 +25,7 @@ import jieba
 
 from helpers import paths
 from helpers.clean import clean_corpus
+from helpers.lexicons import Lexicons
 from helpers.corpus import load_corpus
 from helpers.segment import Segmenter, load_userdict, split_sentences
 
@@ -35,7 +36,7 @@ FILLERS = list("，。！？；、 \n\u3000（）“”：") + ["\r\n", "abc", "
 def corpus_sentences(folder: Path) -> list[str]:
     """The clean sentences of a folder of texts (the pipeline's input to tokenisation)."""
     docs, _ = load_corpus(folder)
-    documents, edits = clean_corpus(docs)
+    documents, edits = clean_corpus(docs, Lexicons())
     return split_sentences(documents, edits)["text"].tolist()
 
 

@@ -51,7 +51,7 @@ def main() -> int:
     ap.add_argument("--mb", type=int, default=20)
     ap.add_argument("--backend", default="jieba")
     args = ap.parse_args()
-    from helpers.pipeline import load_run
+    from helpers.run import load_run
 
     folder, n_files, chars = build_corpus(args.mb)
     line, line_chars = build_line(folder, args.mb)

@@ -28,7 +28,7 @@ def build_corpus(megabytes: int, seed: int = 0) -> tuple[Path, int, int]:
     """A folder of distinct documents drawn from the seed's sentences; returns (folder, files, chars)."""
     folder = DATA / f"corpus_distinct_{megabytes}mb"
     if not folder.exists():
-        from helpers.pipeline import study_tables
+        from helpers.run import study_tables
 
         sentences = study_tables(paths.RAW, tokens=False)["sentences"]["text"].tolist()
         rng = np.random.default_rng(seed)
@@ -61,7 +61,7 @@ def main() -> int:
     secs, peak, _ = watched([sys.executable, "-m", "helpers", "run", str(folder), "--out", str(run_dir),
                              "--workers", str(args.workers), "--backend", args.backend], interval=0.2)
     print(f"run: {secs:.0f} s ({chars / secs:,.0f} chars/s), peak RSS {peak / 1e6:,.0f} MB")
-    from helpers.pipeline import load_run
+    from helpers.run import load_run
 
     docs = load_run(run_dir, ["documents"], {"documents": ["doc", "duplicate_of"]})["documents"]
     print(f"documents {len(docs):,}, near-duplicates {int(docs['duplicate_of'].notna().sum()):,}")

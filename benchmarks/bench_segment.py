@@ -27,6 +27,7 @@ import pandas as pd
 
 from helpers import paths
 from helpers.clean import clean_corpus
+from helpers.lexicons import Lexicons
 from helpers.corpus import load_corpus
 from helpers.segment import BACKENDS, get_segmenter, split_sentences, tokenize
 
@@ -52,7 +53,7 @@ def replicate(docs: pd.DataFrame, copies: int) -> pd.DataFrame:
 
 def pipeline(docs: pd.DataFrame, backend: str) -> tuple[pd.DataFrame, dict[str, float]]:
     """clean → split → segment, with the seconds of each stage."""
-    (documents, edits), t_clean = timed(clean_corpus, docs)
+    (documents, edits), t_clean = timed(clean_corpus, docs, Lexicons())
     sentences, t_split = timed(split_sentences, documents, edits)
     tokens, t_tok = timed(tokenize, sentences, backend=backend)
     return tokens, {"clean": t_clean, "split": t_split, "segment": t_tok}
@@ -66,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
 
     docs, _ = load_corpus(args.corpus)
-    documents, _ = clean_corpus(docs)
+    documents, _ = clean_corpus(docs, Lexicons())
     unit = "\n".join(documents["text"])
     copies = math.ceil(args.mb * 1e6 / len(unit.encode("utf-8")))
     text = "\n".join([unit] * copies)
@@ -78,7 +79,7 @@ def main() -> None:
 
     jieba.initialize()  # load dictionaries before the clocks start
     segmenters = {b: get_segmenter(b) for b in BACKENDS}
-    clean_corpus(docs)
+    clean_corpus(docs, Lexicons())
 
     best: dict[str, tuple[float, int, str]] = {}
 

@@ -28,7 +28,7 @@ def build_table(records: int, seed: int = 7):
     """A CSV of ``records`` short complaints drawn from the seed's sentences (columns id, text)."""
     path = DATA / f"complaints_{records}.csv"
     if not path.exists():
-        from helpers.pipeline import study_tables
+        from helpers.run import study_tables
 
         sentences = study_tables(paths.RAW, tables=["sentences"])["sentences"]["text"].tolist()
         rng = np.random.default_rng(seed)
@@ -42,7 +42,7 @@ def build_table(records: int, seed: int = 7):
 DUPLICATE_PASS = """
 import json, resource, sys, time
 from pathlib import Path
-from helpers.pipeline import link_run_duplicates
+from helpers.run import link_run_duplicates
 out = Path(sys.argv[1])
 t = time.perf_counter()
 n = link_run_duplicates(out, json.loads((out / "_run.json").read_text())["partitions_written"])

@@ -1,9 +1,9 @@
-"""Whose conduct a cue names (helpers.actor, codebook §6 rule 1), and the one stance engine it feeds."""
+"""Whose conduct a cue names (helpers.coding.actor, codebook §6 rule 1), and the one stance engine it feeds."""
 import pytest
 
-from helpers.actor import COLLECTOR, ActorsError, actor_of, actor_spans, load_actors
-from helpers.legal import flag_text
-from helpers.tactics import find_mentions
+from helpers.coding.actor import COLLECTOR, ActorsError, actor_of, actor_spans, load_actors
+from helpers.coding.legal import flag_text
+from helpers.coding.tactics import find_mentions
 
 ACTORS = load_actors()
 

@@ -12,6 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import clean, paths
+from helpers.clean import dedup
+from helpers.clean.dedup import shingle_hashes, shingle_jaccard
+from helpers.cli import EXIT_BROKEN_PIPE, clean_command
+from helpers.lexicons import Lexicons
+from helpers.views.corpus import EDIT_KINDS, duplicate_pairs, edit_summary, repair_examples, side_by_side
+
+LEX = Lexicons()
 
 SEED = paths.RAW / "000_596d8518cc043797.txt"
 SEED_ID = "000_596d8518cc043797"
@@ -20,7 +27,7 @@ KW = "网贷逾期怎么办"  # a keyword this code has never seen: detection mu
 
 def run(raw: str, doc: str = "s", **kw) -> tuple[pd.DataFrame, pd.DataFrame]:
     docs = pd.DataFrame([{"doc": doc, "source": f"{doc}.txt", "sha256": "0", "encoding": "utf-8", "kind": "txt", "raw": raw}])
-    return clean.clean_corpus(docs, **kw)
+    return clean.clean_corpus(docs, LEX, **kw)
 
 
 def assert_lossless(raw: str, documents: pd.DataFrame, edits: pd.DataFrame, source: str = "s") -> None:
@@ -37,7 +44,7 @@ def texts(documents: pd.DataFrame) -> list[str]:
 
 
 def test_spinner_table_is_valid():
-    table = clean.load_spinner()
+    table = LEX.spinner
     rows = table.rows
     assert list(rows.columns) == ["spun", "original", "evidence", "scope"]
     assert rows["spun"].is_unique
@@ -52,7 +59,7 @@ def test_spinner_table_is_valid():
 
 
 def test_chrome_table_examples():
-    rows = clean.load_chrome().rows
+    rows = LEX.chrome.rows
     assert {r["scope"] for r in rows} <= {"first_line", "line", "inline", "tail"}
     for r in rows:
         pat = re.compile(r["pattern"])
@@ -374,7 +381,7 @@ def test_seed_no_chrome_keyword_or_spun_form_left(seed):
     for junk in ["求以下贷款公司", "版权声明", "点击阅读原文", "限时特惠", "以上内容综合", "一站式查老赖", "失信人查询入口",
                  "更多相关内容", "相关文章", "热门排行榜", "我要回帖", "随机推荐", "浙江台州 江德斌", "{", "老赖催收恶毒短信"]:
         assert junk not in joined, junk
-    for spun in clean.load_spinner().rows["spun"]:
+    for spun in LEX.spinner.rows["spun"]:
         assert spun not in joined, spun
     lead = documents["text"].iat[0]
     assert "不敢打电话" in lead and "在沟通过程中" in lead and "高频率电话跟进" in lead
@@ -447,7 +454,7 @@ def test_clean_command_json_and_bad_input(tmp_path, capsys):
     good.parent.mkdir()
     good.write_text(page(), encoding="utf-8")
     (tmp_path / "in" / "b.txt").write_bytes(b"\x00\x01\x02\xff\xfe\x00binary" * 50)
-    code = clean.clean_command([str(tmp_path / "in")], "json")
+    code = clean_command([str(tmp_path / "in")], "json")
     out, err = capsys.readouterr()
     payload = json.loads(out)
     assert code != 0 and len(err.strip().splitlines()) == 1 and "b.txt" in err
@@ -455,38 +462,38 @@ def test_clean_command_json_and_bad_input(tmp_path, capsys):
     assert set(payload["documents"][0]) == {"doc", "title", "parent", "duplicate_of", "spin_density", "text"}
     assert set(payload["edits"][0]) == {"doc", "kind", "raw_start", "raw_end", "before", "after"}
 
-    assert clean.clean_command([str(good)], "table") == 0
+    assert clean_command([str(good)], "table") == 0
     out, _ = capsys.readouterr()
     assert "催收电话技巧" in out and "edits by kind" in out
 
-    assert clean.clean_command([str(tmp_path / "missing.txt")], "json") != 0
+    assert clean_command([str(tmp_path / "missing.txt")], "json") != 0
     _, err = capsys.readouterr()
     assert len(err.strip().splitlines()) == 1 and "missing.txt" in err
 
 
 def test_notebook_views(seed):
     _, documents, edits = seed
-    summary = clean.edit_summary(edits)
-    assert summary["edits"].sum() == len(edits) and summary["kind"].tolist() == clean.EDIT_KINDS
+    summary = edit_summary(edits)
+    assert summary["edits"].sum() == len(edits) and summary["kind"].tolist() == EDIT_KINDS
     counts = summary.set_index("kind")["edits"]
     assert counts["normalise"] == counts["pii"] == 0 and counts["linebreak"] == counts.max()
-    examples = clean.repair_examples(documents, edits, per_kind=2)
+    examples = repair_examples(documents, edits, per_kind=2)
     assert examples.groupby("kind").size().eq(2).all() and examples["raw"].str.contains("【").all()
     assert not examples.duplicated().any()
-    pairs = clean.duplicate_pairs(documents)
+    pairs = duplicate_pairs(documents)
     assert pairs["jaccard"].iat[0] > 0.95
-    assert clean.side_by_side(documents, pairs["duplicate_of"].iat[0], pairs["doc"].iat[0]).shape[1] == 2
+    assert side_by_side(documents, pairs["duplicate_of"].iat[0], pairs["doc"].iat[0]).shape[1] == 2
 
 
 def test_notebook_views_on_texts_that_need_no_cleaning():
     """A corpus of clean short texts (no edits, duplicates, spinning or nesting) gives empty, well-formed views."""
     documents, edits = run("催收员不得使用暴力或者以暴力相威胁。不得向第三人透露债务信息。")
     assert edits.empty and len(documents) == 1
-    summary = clean.edit_summary(edits)
-    assert summary["kind"].tolist() == clean.EDIT_KINDS and (summary[["edits", "raw_chars", "clean_chars"]] == 0).all().all()
-    assert list(clean.repair_examples(documents, edits).columns) == ["kind", "rule", "doc", "raw", "clean"]
-    assert clean.repair_examples(documents, edits).empty
-    assert clean.duplicate_pairs(documents).empty
+    summary = edit_summary(edits)
+    assert summary["kind"].tolist() == EDIT_KINDS and (summary[["edits", "raw_chars", "clean_chars"]] == 0).all().all()
+    assert list(repair_examples(documents, edits).columns) == ["kind", "rule", "doc", "raw", "clean"]
+    assert repair_examples(documents, edits).empty
+    assert duplicate_pairs(documents).empty
 
 
 # --------------------------------------------------------------------------------------- offset index
@@ -516,7 +523,7 @@ def test_offset_index_maps_many_documents_in_one_call(seed):
 @given(st.lists(st.lists(st.one_of(NASTY, st.text(max_size=4)), max_size=25).map("".join), min_size=1, max_size=3))
 def test_offset_index_agrees_with_the_raw_text(raws):
     docs = pd.DataFrame([{"doc": f"s{i}", "source": f"s{i}.txt", "sha256": "0", "raw": r} for i, r in enumerate(raws)])
-    documents, edits = clean.clean_corpus(docs)
+    documents, edits = clean.clean_corpus(docs, LEX)
     index = clean.OffsetIndex(documents, edits)
     maps = clean.offset_maps(documents, edits)
     for d in documents.itertuples(index=False):
@@ -550,18 +557,14 @@ def test_clean_command_exits_quietly_when_the_reader_goes_away():
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader is gone before the first line is written
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == clean.EXIT_BROKEN_PIPE
+    assert proc.wait(timeout=60) == EXIT_BROKEN_PIPE
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
 
 
 def _find_duplicates_reference(texts, threshold=0.8, k=5, n_perm=64):
     """The original one-loop implementation (dict buckets, first four members kept), kept as the oracle
     for the vectorised candidates that corpus runs share with the in-process path."""
-    import numpy as np
-
-    from helpers.clean import _shingle_hashes
-
-    shingles = [_shingle_hashes(t, k) for t in texts]
+    shingles = [shingle_hashes(t, k) for t in texts]
     rng = np.random.default_rng(20261130)
     mult = rng.integers(1, 2**63, n_perm, dtype=np.uint64) | np.uint64(1)
     add = rng.integers(0, 2**63, n_perm, dtype=np.uint64)
@@ -617,19 +620,19 @@ def test_shingle_sets_are_forgotten_only_after_their_last_use(spec, threshold):
     """With ``last_uses``, a corpus run holds texts and shingle sets only while pairs still need them: the links
     are the same, and no text is asked for after its last use."""
     texts = ["" if blank and cut == 0 else _BASES[base][cut:] + extra * (cut + 1) for base, cut, extra, blank in spec]
-    later, earlier = clean.duplicate_candidates(clean.minhash_signatures(texts), threshold)
-    last = clean.last_uses(len(texts), later, earlier)
+    later, earlier = dedup.duplicate_candidates(dedup.minhash_signatures(texts), threshold)
+    last = dedup.last_uses(len(texts), later, earlier)
     now = [0]
 
     def text_of(i):
         assert last[i] >= now[0], f"text {i} asked for at pair {now[0]}, after its last use {last[i]}"
         return texts[i]
-    similar = clean.shingle_similarity(text_of, threshold, last=last)
+    similar = dedup.shingle_similarity(text_of, threshold, last=last)
 
     def tracked(i, j):
         now[0] = i
         return similar(i, j)
-    assert clean.link_duplicates(len(texts), later, earlier, tracked) == clean.find_duplicates(texts, threshold)
+    assert dedup.link_duplicates(len(texts), later, earlier, tracked) == clean.find_duplicates(texts, threshold)
 
 
 @settings(max_examples=200, deadline=None)
@@ -638,19 +641,19 @@ def test_shingle_sets_are_forgotten_only_after_their_last_use(spec, threshold):
 def test_size_compatible_rules_out_only_pairs_below_the_threshold(texts, threshold):
     """A pair dropped for its set sizes alone has a Jaccard below the threshold (as computed), and the sizes
     are those of the shingle sets (``minhash_and_sizes``)."""
-    sets = [clean._shingle_hashes(t, 5) for t in texts]
+    sets = [shingle_hashes(t, 5) for t in texts]
     signatures, sizes = clean.minhash_and_sizes(texts)
     assert sizes.tolist() == [len(x) for x in sets]
-    assert np.array_equal(signatures, clean.minhash_signatures(texts))
+    assert np.array_equal(signatures, dedup.minhash_signatures(texts))
     later, earlier = (np.array(a) for a in zip(*[(i, j) for i in range(len(texts)) for j in range(i)]))
-    keep = clean.size_compatible(sizes, later, earlier, threshold)
+    keep = dedup.size_compatible(sizes, later, earlier, threshold)
     for i, j, k in zip(later, earlier, keep):
         if not k:
-            assert clean._shingle_jaccard(sets[i], sets[j]) < threshold
+            assert shingle_jaccard(sets[i], sets[j]) < threshold
 
 
 def test_until_last_use_drops_entries_past_their_last_use():
-    kept = clean._UntilLastUse(np.array([3, 1, 5, -1]))
+    kept = dedup.UntilLastUse(np.array([3, 1, 5, -1]))
     for i in range(3):
         kept[i] = f"text {i}"
     kept.forget_before(2)

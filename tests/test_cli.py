@@ -91,7 +91,7 @@ def test_run_on_an_unwritable_output_folder_is_one_line(folders, capsys, monkeyp
     def refuse(path, write):
         raise PermissionError(13, "Permission denied", str(path))
     monkeypatch.setattr(safeio, "write_atomic", refuse)
-    monkeypatch.setattr("helpers.runfolder.write_json_atomic", lambda path, obj: refuse(path, None))
+    monkeypatch.setattr("helpers.run.runfolder.write_json_atomic", lambda path, obj: refuse(path, None))
     code, _, err = _call(capsys, "run", folders["good"], "--out", folders["tmp"] / "r")
     assert code == 2 and len(_errors(err)) == 1 and "Permission denied" in err and "Traceback" not in err
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers.codebook import DEFAULT_PATH, load_codebook, parse_codebook, regex_to_globs, to_csv, to_quanteda_yaml
-from helpers.tactics import find_mentions
+from helpers.coding.codebook import DEFAULT_PATH, load_codebook, parse_codebook, regex_to_globs, to_csv, to_quanteda_yaml
+from helpers.coding.tactics import find_mentions
 
 CODEBOOK = load_codebook()
 RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))

@@ -16,7 +16,7 @@ import yaml
 
 from helpers import paths
 from helpers.__main__ import main
-from helpers.codebook import load_codebook, parse_codebook
+from helpers.coding.codebook import load_codebook, parse_codebook
 from helpers.cue_sheet import CueRefused, accept_cues, add_literals, add_provenance, read_sheet, write_sheet
 from helpers.cues import SHEET_COLUMNS, association, suggest_for_corpus, term_table, train_vectors
 

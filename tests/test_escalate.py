@@ -1,4 +1,4 @@
-"""helpers.escalate and helpers.stages: stage cues, outline inheritance (rule 12), intensity, trend statistics.
+"""helpers.escalate and helpers.coding.stages: stage cues, outline inheritance (rule 12), intensity, trend statistics.
 
 Also guards corpus/lexicons/stages.yaml: every cue listed there must stage a sentence
 built around it, and the counter-examples below must stay unstaged.
@@ -428,7 +428,7 @@ def test_day_ranges_and_buckets_in_headings_need_no_delinquency_word_in_a_collec
 
 
 def test_outline_stages_is_the_plain_list_api_of_one_document():
-    from helpers.stages import outline_stages
+    from helpers.coding.stages import outline_stages
 
     assert outline_stages(["第一阶段：到期前", "发短信。", "客户：好的"], [0, 1, 2], ST) == [
         ("S0", "到期前", "cue"), ("S0", "到期前", "heading"), ("S0", "到期前", "heading")]
@@ -737,13 +737,13 @@ def test_sensitivity_checks_weightings_against_every_tactic_of_the_corpus(tmp_pa
 
 @pytest.fixture(scope="module")
 def seed_tables():
-    for module in ("helpers.clean", "helpers.segment", "helpers.tactics", "helpers.legal"):
+    for module in ("helpers.clean", "helpers.segment", "helpers.coding.tactics", "helpers.coding.legal"):
         pytest.importorskip(module)
     import logging
 
     import jieba
     jieba.setLogLevel(logging.WARNING)
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
     return study_tables(tokens=False)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import paths
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 from helpers.report import browser_check, explorer_records, write_explorer
 
 

@@ -25,9 +25,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import paths, safeio
+from helpers import paths
+from helpers import safeio
 from helpers.__main__ import main
-from helpers.pipeline import RunIncomplete, load_run, run, warm_chain
+from helpers.run import RunIncomplete, load_run, run, warm_chain
 
 SCRIPT = "逾期1~5天的客户，催收员应每天不同时段拨打电话提醒还款。\n严禁辱骂客户，禁止上门时私自进入客户家中。\n"
 COMPLAINT = "我在某平台借款逾期三天，催收人员每天打几十个电话，还爆了我的通讯录，给我同事发短信说我是老赖。\n"
@@ -178,7 +179,8 @@ def test_kill_while_a_rerun_removes_stale_partitions(corpus, baseline, point, un
 DRIVER = """
 import os, signal, sys
 from pathlib import Path
-from helpers import pipeline, safeio
+from helpers import safeio
+from helpers.run import run
 
 k, torn, seen = int(sys.argv[3]), sys.argv[4] == "torn", [0]
 real = safeio.fsync_file
@@ -193,7 +195,7 @@ def fsync_file(path):
     real(path)
 
 safeio.fsync_file = fsync_file
-pipeline.run(sys.argv[1], sys.argv[2], progress=False, partition_bytes=1)
+run(sys.argv[1], sys.argv[2], progress=False, partition_bytes=1)
 """
 
 

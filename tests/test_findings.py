@@ -10,9 +10,9 @@ import pytest
 
 from helpers import paths, prevalence, readings, units, vocab
 from helpers.clean import without_duplicates
-from helpers.codebook import load_codebook
+from helpers.coding.codebook import load_codebook
 from helpers.findings import MAX_STATEMENTS, key_findings, held_out_items
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 from helpers.prevalence import Confusion, corrected, rogan_gladen
 
 

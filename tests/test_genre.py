@@ -1,9 +1,9 @@
-"""Genre per document (helpers.genre): the cues of genres.yaml, the input column override, errors."""
+"""Genre per document (helpers.coding.genre): the cues of genres.yaml, the input column override, errors."""
 import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.genre import GenresError, document_genres, genre_of_text, load_genres, with_genres
+from helpers.coding.genre import GenresError, document_genres, genre_of_text, load_genres, with_genres
 
 GENRES = load_genres()
 

@@ -14,6 +14,9 @@ from helpers import paths
 from helpers import segment as S
 from helpers.clean import clean_corpus
 from helpers.corpus import load_corpus
+from helpers.lexicons import Lexicons
+
+LEX = Lexicons()
 
 SEED = paths.RAW / "000_596d8518cc043797.txt"
 
@@ -27,7 +30,7 @@ def _accurate(seg: S.Segmenter) -> J.JiebaAccurate:
 def seed_sentences():
     """The clean sentences of the seed page."""
     docs, _ = load_corpus(SEED)
-    documents, edits = clean_corpus(docs)
+    documents, edits = clean_corpus(docs, LEX)
     return S.split_sentences(documents, edits)
 
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.legal: the rule table, red-line flags, exemptions, stances and notebook views."""
+"""Tests for helpers.coding.legal: the rule table, red-line flags, exemptions, stances and notebook views."""
 from __future__ import annotations
 
 import hashlib
@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import legal, paths
-from helpers.tactics import code_sentences
-from helpers.legal import (
-    STANCES, flag_red_lines, flag_text, load_indicators, load_rules, quote_for_display, rule_ids,
-    rules_for_sentence,
-)
+from helpers import paths
+from helpers.coding import legal
+from helpers.views import legal as legal_views
+from helpers.coding.tactics import code_sentences
+from helpers.coding.legal import STANCES, flag_red_lines, flag_text, load_indicators, load_rules, rule_ids
+from helpers.views.legal import quote_for_display, rules_for_sentence
 
 SHARED_CSV = Path("/work/shared/study/red_lines.csv")
 IND = load_indicators()
@@ -81,7 +81,7 @@ def test_load_rules_skips_comment_header(tmp_path, rules):
 
 
 def test_us_crosswalk_one_row_per_rule(rules):
-    cw = legal.us_crosswalk(rules)
+    cw = legal_views.us_crosswalk(rules)
     assert list(cw.rule) == sorted(set(rules.rule_id))
     assert cw.us_analog.str.contains("1692|1006|No direct").all()
     assert cw.loc[cw.rule == "R12", "top_tier"].item() == "self-regulatory"
@@ -251,7 +251,7 @@ def test_rules_for_sentence_and_sentence_rules():
     out = rules_for_sentence(f)
     assert out == {"red_lines": ["R06", "R12"], "acknowledged": ["R01"]}
     assert rules_for_sentence(f.iloc[0:0]) == {"red_lines": [], "acknowledged": []}
-    sr = legal.sentence_rules(f)
+    sr = legal_views.sentence_rules(f)
     assert sr.iloc[0].red_lines == ["R06", "R12"]
 
 
@@ -266,11 +266,11 @@ def _toy_flags() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_stance_matrix_and_compliance_gap():
     sentences, flags = _toy_flags()
-    m = legal.stance_matrix(flags)
+    m = legal_views.stance_matrix(flags)
     assert list(m.index) == list(rule_ids()) and list(m.columns) == list(STANCES)
     assert m.loc["R01", "acknowledged"] == 1 and m.loc["R06", "crossed_prescribed"] == 1
     assert m.loc["R09", "crossed_reported"] == 1 and int(m.to_numpy().sum()) == len(flags)
-    gap = legal.compliance_gap(flags)
+    gap = legal_views.compliance_gap(flags)
     assert gap.loc["R06", "docs_both"] == 1 and gap.loc["R06", "status"] == "acknowledged and crossed"
     assert gap.loc["R09", "status"] == "crossed, never acknowledged"
     assert gap.loc["R01", "status"] == "acknowledged only" and gap.loc["R13", "status"] == "absent"
@@ -278,11 +278,11 @@ def test_stance_matrix_and_compliance_gap():
 
 def test_strongest_quotes_cite_lead_source(rules):
     sentences, flags = _toy_flags()
-    q = legal.strongest_quotes(flags, sentences, rules)
+    q = legal_views.strongest_quotes(flags, sentences, rules)
     assert set(q.rule) == {"R06", "R09"}
     r06 = q[q.rule == "R06"].iloc[0]
     assert r06.stance == "crossed_prescribed" and "父母" in r06.quote
-    lead = legal.lead_sources(rules).loc["R06"]
+    lead = legal_views.lead_sources(rules).loc["R06"]
     assert r06.instrument == lead.instrument and r06.verification == lead.verification
     assert lead.tier_rank == rules[rules.rule_id == "R06"].tier_rank.min()
 
@@ -301,15 +301,15 @@ def test_plots_return_figures(rules):
     from helpers.figures import use_study_style
     use_study_style()
     _, flags = _toy_flags()
-    labels = legal.rule_labels(rules)
-    for fig in (legal.plot_stance_matrix(legal.stance_matrix(flags), labels),
-                legal.plot_compliance_gap(legal.compliance_gap(flags), labels)):
+    labels = legal_views.rule_labels(rules)
+    for fig in (legal_views.plot_stance_matrix(legal_views.stance_matrix(flags), labels),
+                legal_views.plot_compliance_gap(legal_views.compliance_gap(flags), labels)):
         assert fig.axes
         matplotlib.pyplot.close(fig)
 
 
 def test_lead_source_follows_stated_top_tier(rules):
-    lead = legal.lead_sources(rules)
+    lead = legal_views.lead_sources(rules)
     assert lead.loc["R12", "severity"] == "self-regulatory"  # not the conditional 治安 row
     assert lead.loc["R06", "severity"] == "regulatory"
     assert lead.loc["R02", "severity"] == "criminal"
@@ -317,9 +317,9 @@ def test_lead_source_follows_stated_top_tier(rules):
 
 def test_excerpt_centres_on_evidence():
     text = "甲" * 100 + "拨打高频率电话" + "乙" * 100
-    cut = legal.excerpt(text, 100, 7, 40)
+    cut = legal_views.excerpt(text, 100, 7, 40)
     assert "拨打高频率电话" in cut and cut.startswith("…") and cut.endswith("…")
-    assert legal.excerpt("短句。", 0, 2, 40) == "短句。"
+    assert legal_views.excerpt("短句。", 0, 2, 40) == "短句。"
 
 
 def test_red_line_stance_follows_the_modality_cues_of_the_codebook_in_use(tmp_path):
@@ -328,7 +328,7 @@ def test_red_line_stance_follows_the_modality_cues_of_the_codebook_in_use(tmp_pa
     import yaml
 
     from helpers import paths
-    from helpers.codebook import load_codebook
+    from helpers.coding.codebook import load_codebook
 
     data = yaml.safe_load((paths.LEXICONS / "codebook.yaml").read_text(encoding="utf-8"))
     data["modality"]["prohibition_strong"].append("嘘嘘")  # a made-up prohibition word
@@ -348,7 +348,7 @@ def test_red_lines_take_the_stance_of_the_mention_they_rest_on():
     """One stance engine: over every coded sentence of the bundled and the validation corpora, a flag resting on a
     tactic mention has that mention's modality, and no flag disagrees with an overlapping mention of its tactics."""
     from helpers import paths
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
 
     to_stance = {"prescribed": "crossed_prescribed", "reported": "crossed_reported", "prohibited": "acknowledged"}
     for corpus in (paths.RAW, paths.ROOT / "corpus" / "validation" / "texts"):
@@ -412,7 +412,7 @@ def test_new_rule_and_tactic_ids_are_data(tmp_path):
     import yaml
 
     from helpers import paths
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
 
     lex = tmp_path / "lexicons"
     shutil.copytree(paths.LEXICONS, lex)
@@ -441,4 +441,4 @@ def test_new_rule_and_tactic_ids_are_data(tmp_path):
     assert "T16" in set(t["mentions"].tactic)
     assert "R14" in set(t["flags"].rule)
     rules = load_rules(lex / "red_lines.csv")
-    assert "R14" in rule_ids(rules) and "R14" in legal.stance_matrix(t["flags"], rules).index
+    assert "R14" in rule_ids(rules) and "R14" in legal_views.stance_matrix(t["flags"], rules).index

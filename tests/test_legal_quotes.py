@@ -8,8 +8,8 @@ import pytest
 
 from helpers import escalate, paths
 from helpers.clean import without_duplicates
-from helpers.legal import load_rules
-from helpers.pipeline import study_tables
+from helpers.coding.legal import load_rules
+from helpers.run import study_tables
 from helpers.quotes import cited_quotes, load_indicator_sources, source_row
 
 

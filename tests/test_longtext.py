@@ -13,8 +13,11 @@ from hypothesis import strategies as st
 from helpers import paths
 from helpers.clean import OffsetIndex, clean_corpus, rebuild_raw
 from helpers.longtext import CUT_KIND, MAX_SENTENCE, bound_sentences, cut_points
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 from helpers.segment import split_sentences
+from helpers.lexicons import Lexicons
+
+LEX = Lexicons()
 
 
 def _docs(doc: str, text: str) -> pd.DataFrame:
@@ -46,7 +49,7 @@ def test_pieces_are_bounded_and_cover_the_text(text, limit):
 
 
 def _chain(text: str):
-    documents, edits = clean_corpus(_docs("d", text), lexicons=paths.LEXICONS)
+    documents, edits = clean_corpus(_docs("d", text), LEX)
     return documents, edits, split_sentences(documents, edits)
 
 
@@ -86,7 +89,7 @@ def test_corpora_without_long_sentences_are_untouched():
 def _seed_text() -> str:
     """The bundled page's clean text (no page chrome)."""
     seed = next(paths.RAW.glob("*.txt")).read_text(encoding="utf-8")
-    documents, _ = clean_corpus(_docs("s", seed), lexicons=paths.LEXICONS)
+    documents, _ = clean_corpus(_docs("s", seed), LEX)
     return "\n".join(documents["text"])
 
 

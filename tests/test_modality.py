@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.modality import clause_bounds, heading_prohibits, modality_basis, modality_of
+from helpers.coding.modality import clause_bounds, heading_prohibits, modality_basis, modality_of
 
 
 def span(text: str, word: str, nth: int = 0) -> tuple[int, int]:

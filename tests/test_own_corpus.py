@@ -13,7 +13,7 @@ import pytest
 from helpers import paths
 from helpers.__main__ import main
 from helpers.corpus import load_corpus
-from helpers.pipeline import load_run, run, study_tables
+from helpers.run import load_run, run, study_tables
 
 COMPLAINTS = [
     ("c1", "complaint", "我在某平台借款逾期三天，催收员每天打十几个电话，还给我父母和同事打电话，说要上门。"),

@@ -12,7 +12,7 @@ import pytest
 from helpers import owngold, paths
 from helpers.__main__ import main
 from helpers.findings import coded_items
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 from helpers.usage import UsageError
 
 OWN = paths.ROOT / "tests" / "data" / "own"

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from helpers.partitions import Partition, csv_rows, jsonl_rows, plan_partitions, text_problem
-from helpers.pipeline import load_run, run
+from helpers.run.partitions import Partition, csv_rows, jsonl_rows, plan_partitions, text_problem
+from helpers.run import load_run, run
 from helpers.usage import UsageError
 
 GOOD = "催收员每天打电话提醒还款，严禁辱骂客户。"
@@ -113,7 +113,7 @@ def test_numeric_text_was_kept_as_a_string_before(tmp_path):
 
 def test_folder_input_with_a_missing_file_at_load_time_records_it(tmp_path):
     """A file that disappears between the plan and its partition's turn is an error row, not a crash."""
-    from helpers.pipeline import process_partition
+    from helpers.run import process_partition
 
     folder = tmp_path / "texts"
     folder.mkdir()

@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.pipeline import load_run, run, study_tables
+from helpers.run import RunIncomplete, load_run, run, study_tables
+from helpers.lexicons import Lexicons
+
+LEX = Lexicons()
 
 SCRIPT = (
     "逾期1~5天的客户，催收员应每天不同时段拨打电话提醒还款。\n"
@@ -68,13 +71,13 @@ def test_forked_and_spawned_workers_give_the_tables_of_one_process(small_corpus,
     import multiprocessing as mp
     import threading
 
-    from helpers import pipeline
+    from helpers.run import engine as pipeline
 
     if not sys.platform.startswith("linux"):
         pytest.skip("fork start is used on Linux only")
     one = _run_tables(small_corpus, tmp_path / "w1", workers=1)
     # a fresh process: this test session may hold other threads (Dask's), and then the engine spawns
-    script = ("import json, sys; from helpers.pipeline import run; "
+    script = ("import json, sys; from helpers.run import run; "
               "print(json.dumps(run(sys.argv[1], sys.argv[2], workers=2, progress=False, partition_bytes=1)))")
     done = subprocess.run([sys.executable, "-c", script, str(small_corpus), str(tmp_path / "fork")],
                           capture_output=True, text=True, check=True)
@@ -103,7 +106,7 @@ def test_workers_are_spawned_when_the_warm_up_fails(monkeypatch):
     the workers are spawned and record the fault per document."""
     import threading
 
-    from helpers import pipeline
+    from helpers.run import engine as pipeline
 
     if not sys.platform.startswith("linux"):
         pytest.skip("fork start is used on Linux only")
@@ -185,19 +188,19 @@ def test_code_command_reports_unusable_input(small_corpus):
 
 def test_code_command_exits_quietly_when_the_reader_goes_away(small_corpus):
     """``python -m helpers code … | head``: no BrokenPipe traceback, exit status 141 like ``cat``."""
-    from helpers import clean
+    from helpers.cli import EXIT_BROKEN_PIPE
 
     proc = subprocess.Popen([sys.executable, "-m", "helpers", "code", str(small_corpus / "a_script.txt")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=paths.ROOT)
     proc.stdout.close()  # the reader is gone before the first line is written
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=120) == clean.EXIT_BROKEN_PIPE
+    assert proc.wait(timeout=120) == EXIT_BROKEN_PIPE
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
 
 
 def test_tables_without_rows_read_back_with_their_columns(tmp_path):
     """A corpus with no edits (or no flags) still gives tables with the contract's columns."""
-    from helpers.pipeline import run_columns, is_run
+    from helpers.run import run_columns, is_run
 
     corpus = tmp_path / "texts"
     corpus.mkdir()
@@ -226,7 +229,7 @@ def test_run_tokens_hold_document_ids_once(small_corpus, tmp_path):
 
 
 def test_token_frames_stream_a_run_partition_by_partition(small_corpus, tmp_path):
-    from helpers.pipeline import token_frames
+    from helpers.run import token_frames
 
     run(small_corpus, tmp_path / "out", progress=False, partition_bytes=1)
     frames = list(token_frames(tmp_path / "out"))
@@ -316,7 +319,7 @@ def test_rerun_redoes_partitions_whose_input_or_lexicons_changed(small_corpus, t
 
 
 def test_interrupted_run_is_refused_until_resumed(small_corpus, tmp_path, monkeypatch):
-    from helpers import pipeline
+    from helpers.run import engine as pipeline
 
     out = tmp_path / "r"
     real = pipeline.process_partition
@@ -328,7 +331,7 @@ def test_interrupted_run_is_refused_until_resumed(small_corpus, tmp_path, monkey
     monkeypatch.setattr(pipeline, "process_partition", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
         run(small_corpus, out, progress=False, partition_bytes=1)
-    with pytest.raises(pipeline.RunIncomplete, match="did not finish"):
+    with pytest.raises(RunIncomplete, match="did not finish"):
         load_run(out)
     monkeypatch.setattr(pipeline, "process_partition", real)
     resumed = run(small_corpus, out, progress=False, partition_bytes=1)
@@ -378,7 +381,7 @@ def test_run_gives_files_the_ids_of_the_in_process_path(tmp_path):
 
 
 def test_table_partitions_split_small_tables_evenly_and_bound_large_ones(tmp_path):
-    from helpers.pipeline import partition_row_count, plan_partitions
+    from helpers.run.partitions import partition_row_count, plan_partitions
 
     assert partition_row_count(3_000) == 375 and partition_row_count(10) == 50
     assert partition_row_count(10**7) == 2_000 and partition_row_count(None) == 2_000
@@ -391,7 +394,7 @@ def test_table_partitions_split_small_tables_evenly_and_bound_large_ones(tmp_pat
 
 
 def test_partition_size_splits_small_corpora_evenly_and_bounds_large_ones(tmp_path):
-    from helpers.pipeline import PARTITION_BYTES, plan_partitions, partition_size
+    from helpers.run.partitions import PARTITION_BYTES, plan_partitions, partition_size
 
     low, high = PARTITION_BYTES
     assert partition_size(10_000_000) == 1_250_000 and partition_size(10**11) == high

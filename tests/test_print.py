@@ -8,7 +8,7 @@ import pytest
 
 from helpers import paths, report
 from helpers.clean import without_duplicates
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 
 MAX_PAGES = 60
 

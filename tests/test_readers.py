@@ -16,8 +16,11 @@ from helpers.__main__ import main
 from helpers.clean import clean_corpus, clean_text, rebuild_source
 from helpers.corpus import load_corpus
 from helpers.pages import is_page_number, page_ops, sentence_pages
-from helpers.pipeline import load_run, study_tables
+from helpers.run import load_run, study_tables
 from helpers.readers import NO_TEXT_LAYER, ReaderError, read_docx, read_pdf
+from helpers.lexicons import Lexicons
+
+LEX = Lexicons()
 
 RULES_TEXT = "\n".join(fx.RULES)
 
@@ -67,7 +70,7 @@ def test_clean_returns_the_rules_without_header_footer_or_page_numbers(files, ca
 def test_headers_footers_and_page_numbers_are_chrome_edits_and_the_trail_is_exact(files, which):
     docs, errors = load_corpus(files[which])
     assert errors.empty and docs.kind[0] in ("pdf", "docx")
-    documents, edits = clean_corpus(docs)
+    documents, edits = clean_corpus(docs, LEX)
     chrome = edits[edits.kind == "chrome"]
     rules = " + ".join(chrome.rule)
     assert "running_header" in rules and "page_number" in rules
@@ -193,7 +196,7 @@ def test_running_header_with_changing_numbers_and_a_blank_page(tmp_path):
                  "催收手册 第1章\n\n- 2 -",
                  f"催收手册 第2章\n{body[2]}\n- 3 -",
                  f"催收手册 第2章\n{body[3]}\n- 4 -")
-    docs, edits = clean_text(raw, "m")
+    docs, edits = clean_text(raw, LEX, "m")
     [doc] = docs
     assert doc["text"] == "\n".join(body[:2]) + "\n" + body[2] + body[3]
     assert "催收手册" not in doc["text"] and "- 3 -" not in doc["text"]
@@ -210,14 +213,14 @@ def test_a_repeated_line_inside_the_body_is_kept():
 
 def test_a_form_feed_inside_a_line_is_removed_without_a_break():
     raw = "催收人员应当在上门前\f向主管报备。\f"
-    docs, edits = clean_text(raw, "d")
+    docs, edits = clean_text(raw, LEX, "d")
     assert docs[0]["text"] == "催收人员应当在上门前向主管报备。"
     assert "page_break_in_line" in {e["rule"] for e in edits}
 
 
 def test_sentence_pages_count_the_form_feeds_before_each_sentence():
     raw = _pages("第一页第一句。", "第二页第一句。\n第二页第二句。", "第三页。")
-    documents, edits = clean_corpus(pd.DataFrame([{"doc": "p", "source": "p", "sha256": "", "raw": raw}]))
+    documents, edits = clean_corpus(pd.DataFrame([{"doc": "p", "source": "p", "sha256": "", "raw": raw}]), LEX)
     from helpers.segment import split_sentences
 
     sentences = split_sentences(documents, edits)
@@ -231,7 +234,7 @@ _LINE = st.text(alphabet="催收人员不得辱骂客户第页共一二三 12-�
 @given(st.lists(st.lists(_LINE, max_size=5), min_size=1, max_size=4), st.booleans())
 def test_paged_cleaning_is_lossless(pages, trailing):
     raw = "\f".join("\n".join(lines) for lines in pages) + ("\f" if trailing else "")
-    docs, edits = clean_text(raw, "s")
+    docs, edits = clean_text(raw, LEX, "s")
     frame_docs = pd.DataFrame([{**d, "source": "s", "sha256": ""} for d in docs],
                               columns=["doc", "text", "raw_start", "raw_end", "source_doc", "source", "sha256"])
     assert rebuild_source(frame_docs, pd.DataFrame(edits, columns=["doc", "kind", "raw_start", "raw_end", "before",

@@ -310,7 +310,7 @@ SECOND_CORPUS = {
 @needs_pipeline
 def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path, monkeypatch):
     """``make report CORPUS=<output of python -m helpers run>``: the notebooks read the Parquet tables."""
-    from helpers.pipeline import run
+    from helpers.run import run
 
     monkeypatch.setattr(report.html, "APPENDIX_ROWS", 10)  # a corpus larger than the appendix lists
 

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from helpers import runfolder
-from helpers.pipeline import RunIncomplete, load_run, run
-from helpers.runfolder import MANIFEST, UsageError, check_out, manifest_state, owned_partitions, stale_files
+from helpers.run import runfolder
+from helpers.run import RunIncomplete, load_run, run
+from helpers.run.runfolder import MANIFEST, UsageError, check_out, manifest_state, owned_partitions, stale_files
 from helpers.safeio import read_json, write_json_atomic
 
 SCRIPT = "逾期1~5天的客户，催收员应每天拨打电话提醒还款。\n严禁辱骂客户，禁止上门时私自进入客户家中。\n"

@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 
 from helpers import paths
 from helpers import segment as S
+from helpers.lexicons import Lexicons
+
+LEX = Lexicons()
 
 SEED = paths.RAW / "000_596d8518cc043797.txt"
 HAS_CLEAN = importlib.util.find_spec("helpers.clean") is not None
@@ -46,7 +49,7 @@ def seed_sentences() -> pd.DataFrame:
         from helpers.corpus import load_corpus
 
         docs, _ = load_corpus(SEED)
-        documents, edits = clean_corpus(docs)
+        documents, edits = clean_corpus(docs, LEX)
         return S.split_sentences(documents, edits)
     return S.split_sentences(docs_of(SEED.read_text(encoding="utf-8")), NO_EDITS)
 
@@ -102,7 +105,7 @@ def test_domain_words_survive_in_context(backend, text, expected):
 
 def test_short_codebook_cues_are_words():
     """Codebook literal cues of 2-3 Han characters segment as one token (else: add to userdict)."""
-    codebook = pytest.importorskip("helpers.codebook").load_codebook()
+    codebook = pytest.importorskip("helpers.coding.codebook").load_codebook()
     seg = S.get_segmenter()
     literal = codebook.cues.loc[codebook.cues["kind"] == "literal", "cue"]
     short = sorted({c for c in literal if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", c)})
@@ -248,7 +251,7 @@ def test_seed_sentences_slice_back_and_map_to_raw():
         from helpers.clean import clean_corpus
         from helpers.corpus import load_corpus
 
-        documents, edits = clean_corpus(load_corpus(SEED)[0])
+        documents, edits = clean_corpus(load_corpus(SEED)[0], LEX)
     else:
         documents, edits = docs_of(raw), NO_EDITS
     sents = S.split_sentences(documents, edits)
@@ -281,7 +284,7 @@ def test_sentence_raw_offsets_equal_the_per_document_mapping():
     from helpers.clean import clean_corpus, raw_offsets
     from helpers.corpus import load_corpus
 
-    documents, edits = clean_corpus(load_corpus(SEED)[0])
+    documents, edits = clean_corpus(load_corpus(SEED)[0], LEX)
     sents = S.split_sentences(documents, edits)
     for doc, group in sents.groupby("doc", sort=False):
         assert group["raw_start"].tolist() == raw_offsets(documents, edits, doc, group["start"], side="right")
@@ -294,7 +297,7 @@ def test_split_is_linear_in_the_number_of_documents():
     from helpers.clean import clean_corpus
     from helpers.corpus import load_corpus
 
-    documents, edits = clean_corpus(load_corpus(SEED)[0])
+    documents, edits = clean_corpus(load_corpus(SEED)[0], LEX)
     copies = 75
     docs = pd.concat([documents.assign(doc=documents["doc"] + f"~{i}") for i in range(copies)], ignore_index=True)
     edits = pd.concat([edits.assign(doc=edits["doc"] + f"~{i}") for i in range(copies)], ignore_index=True)

@@ -67,7 +67,7 @@ def test_the_minimums_are_stated(reports):
 
 
 def test_a_table_corpus_keeps_its_genres_in_the_report_run(reports):
-    from helpers.pipeline import load_run
+    from helpers.run import load_run
     from helpers.report import RUN_FOLDER
 
     documents = load_run(reports["complaints"] / RUN_FOLDER, ["documents"])["documents"]

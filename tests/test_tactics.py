@@ -6,8 +6,8 @@ import re
 import pandas as pd
 import pytest
 
-from helpers.codebook import load_codebook
-from helpers.tactics import MENTION_COLUMNS, Hit, code_sentences, find_mentions, resolve_overlaps
+from helpers.coding.codebook import load_codebook
+from helpers.coding.tactics import MENTION_COLUMNS, Hit, code_sentences, find_mentions, resolve_overlaps
 
 CODEBOOK = load_codebook()
 
@@ -119,7 +119,7 @@ def test_generalises_to_complaint_wording(text, tactic):
 
 def test_views_over_mentions():
     from helpers.clean import without_duplicates
-    from helpers.tactics import cooccurrence, modality_counts, tactic_by_document, typical_quotes
+    from helpers.views.tactics import cooccurrence, modality_counts, tactic_by_document, typical_quotes
     docs = {"a": "先联系家人，抓住他的弱点。禁止利用客户的痛点。每天不同时段跟催。", "b": "先联系家人，抓住他的弱点。"}
     sentences, _ = frame(docs)
     documents = pd.DataFrame({"doc": ["a", "b"], "duplicate_of": [None, "a"]})
@@ -133,7 +133,7 @@ def test_views_over_mentions():
     assert by_doc.loc["T07", "a"] == 1 and by_doc.loc["T07", "b"] == 1
     co = cooccurrence(kept, CODEBOOK.tactics)
     assert (co.values == co.values.T).all() and co.loc["T07", "T12"] == 1 and co.loc["T12", "T12"] == 2
-    from helpers.tactics import top_pairs
+    from helpers.views.tactics import top_pairs
     assert top_pairs(co).iloc[0].tolist()[:2] in (["T07", "T12"], ["T07", "T08"], ["T08", "T12"])
     quotes = typical_quotes(mentions, sentences, n=2)
     t07 = quotes[quotes["tactic"] == "T07"]
@@ -183,7 +183,7 @@ def test_generic_and_veto_are_data(tmp_path):
 
     import yaml
 
-    from helpers.codebook import DEFAULT_PATH, parse_codebook
+    from helpers.coding.codebook import DEFAULT_PATH, parse_codebook
     data = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
     t12 = next(t for t in data["tactics"] if t["id"] == "T12")
     loose = copy.deepcopy(data)
@@ -222,7 +222,7 @@ def test_literal_screen_never_drops_a_matching_pattern():
     """Property: on random texts over the cues' own characters, every regex cue that matches is a candidate."""
     import random
 
-    from helpers.tactics import _compiled
+    from helpers.coding.tactics import _compiled
     from helpers.text.screen import LiteralScreen
 
     matcher, _ = _compiled(load_codebook())
@@ -241,7 +241,7 @@ def test_literal_screen_never_drops_a_matching_pattern():
                 assert k in cand, (patterns[k], text)
     # seed sentences too, where the cues really occur
     from helpers import paths
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
 
     for text in study_tables(paths.RAW, tokens=False)["sentences"]["text"]:
         cand = set(screen.candidates(text))

@@ -6,9 +6,9 @@ import pandas as pd
 
 from helpers import paths, units
 from helpers.clean import without_duplicates
-from helpers.codebook import load_codebook
+from helpers.coding.codebook import load_codebook
 from helpers.notebook import table
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 from helpers.report import study_facts
 from helpers.report.html import Counter, _output_html
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from helpers import paths
-from helpers.pipeline import study_tables
+from helpers.run import study_tables
 from helpers.validate import agreement, compare, intercoder, load_gold
 
 DATA = paths.ROOT / "corpus" / "validation"
@@ -131,7 +131,7 @@ COMPARATOR_TEST_MACRO_F1 = 0.37
 
 
 def test_comparator_test_half_score_does_not_regress():
-    from helpers.codebook import load_codebook
+    from helpers.coding.codebook import load_codebook
     from helpers.comparator import predict, tactic_sets, train_comparator
     from helpers.scores import f1_scores, presence_counts, tactic_ids
 

@@ -15,6 +15,9 @@ from scipy.stats import chi2_contingency
 from helpers import paths
 from helpers import segment as S
 from helpers import vocab as V
+from helpers.lexicons import Lexicons
+
+LEX = Lexicons()
 
 HAS_CLEAN = importlib.util.find_spec("helpers.clean") is not None
 
@@ -44,7 +47,7 @@ def test_stopwords_keep_modality_and_repayment_words():
 
 
 def test_no_codebook_modality_cue_is_a_stopword():
-    codebook = pytest.importorskip("helpers.codebook").load_codebook()
+    codebook = pytest.importorskip("helpers.coding.codebook").load_codebook()
     plain = {cue for name, cues in codebook.modality.items() if name != "block"
              for cue in cues if re.fullmatch(r"[\u4e00-\u9fff]+", cue)}
     assert len(plain) > 10
@@ -307,7 +310,7 @@ def test_kwic_raw_offsets_go_through_the_audit_trail():
     from helpers.corpus import load_corpus
 
     docs, _ = load_corpus(paths.RAW / "000_596d8518cc043797.txt")
-    documents, edits = clean_corpus(docs)
+    documents, edits = clean_corpus(docs, LEX)
     raw = docs["raw"].iat[0]
     sents = S.split_sentences(documents, edits)
     hits = V.kwic(sents, "施压", documents=documents, edits=edits)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths, pipeline
-from helpers.pipeline import load_run, run
-from helpers.watchdog import DocumentTimeout, budget_seconds, time_budget
+from helpers import paths
+from helpers.run import chain, warm_chain
+from helpers.run import load_run, run
+from helpers.run.watchdog import DocumentTimeout, budget_seconds, time_budget
 
 
 def _spin(seconds: float) -> None:
@@ -57,16 +58,14 @@ def test_a_document_over_its_budget_goes_to_errors_and_the_run_goes_on(tmp_path,
     corpus.mkdir()
     for name, text in (("a", "催收员每天打电话。"), ("b_slow", "这份文件很慢。"), ("c", "严禁辱骂客户。")):
         (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
-    from helpers import longtext
-
-    pipeline.warm_chain()  # lexicons and dictionaries loaded: a normal document takes milliseconds
-    real = longtext.bound_sentences
+    warm_chain()  # lexicons and dictionaries loaded: a normal document takes milliseconds
+    real = chain.bound_sentences
 
     def bound_sentences(sentences, documents, edits):  # a stage of the chain that never ends on one text
         if documents["text"].str.contains("很慢").any():
             _spin(20)  # the old run waited it out (no budget): no timeout row
         return real(sentences, documents, edits)
-    monkeypatch.setattr(longtext, "bound_sentences", bound_sentences)
+    monkeypatch.setattr(chain, "bound_sentences", bound_sentences)
     t0 = time.perf_counter()
     summary = run(corpus, tmp_path / "r", progress=False, doc_seconds=1)
     assert time.perf_counter() - t0 < 15
@@ -77,17 +76,17 @@ def test_a_document_over_its_budget_goes_to_errors_and_the_run_goes_on(tmp_path,
 
 DRIVER = textwrap.dedent("""
     import sys, time
-    from helpers import longtext, pipeline
+    from helpers.run import chain, run
 
-    real = longtext.bound_sentences
+    real = chain.bound_sentences
 
     def slow(sentences, documents, edits):  # every partition takes a minute: the workers are busy when the parent dies
         if not documents["doc"].str.startswith("warm").all():
             time.sleep(60)
         return real(sentences, documents, edits)
 
-    longtext.bound_sentences = slow
-    pipeline.run(sys.argv[1], sys.argv[2], workers=2, progress=False, partition_bytes=1)
+    chain.bound_sentences = slow
+    run(sys.argv[1], sys.argv[2], workers=2, progress=False, partition_bytes=1)
 """)
 
 

@@ -22,7 +22,8 @@ import pandas as pd
 import yaml
 
 from . import paths
-from .codebook import Codebook, parse_codebook
+from .coding.codebook import Codebook, parse_codebook
+from .lexicons import FILES
 from .usage import UsageError
 
 __all__ = ["ACCEPT", "AcceptResult", "CueRefused", "accept_cues", "accepted", "add_literals", "add_provenance",
@@ -30,7 +31,8 @@ __all__ = ["ACCEPT", "AcceptResult", "CueRefused", "accept_cues", "accepted", "a
 
 ACCEPT = {"y", "yes", "x", "1", "true", "ok", "accept", "是", "✓", "✔", "√"}
 REJECT = {"", "n", "no", "0", "false", "reject", "否", "-", "×", "✗"}
-BESIDE_CODEBOOK = ("actors.yaml", "genres.yaml")
+BESIDE_CODEBOOK = tuple(name for name in FILES if name != "codebook.yaml")
+"""The data files a new lexicon folder gets copied from the bundled one (``Lexicons`` reads every one of them)."""
 _ID_LINE = re.compile(r"^(?P<indent>\s*)-\s+id:\s*['\"]?(?P<id>T\d\d)['\"]?\s*(?:#.*)?$")
 _KEY_LINE = re.compile(r"^(?P<indent>\s*)(?P<key>[A-Za-z_]+):(?P<value>.*)$")
 
@@ -51,7 +53,7 @@ class AcceptResult:
 
 def check_sheet(corpus: Path, out: Path) -> None:
     """``UsageError`` unless ``corpus`` exists and ``out`` is a new file in an existing folder outside it."""
-    from .runfolder import unfinished
+    from .run.runfolder import unfinished
     from .safeio import display_path
 
     if not corpus.exists():
@@ -225,7 +227,7 @@ def add_provenance(text: str, entries: list[dict[str, Any]]) -> str:
 
 def example_failures(codebook: Codebook) -> set[tuple[str, str, str]]:
     """(tactic, example | counter_example, text) of every codebook check that fails (tests/test_codebook.py)."""
-    from .tactics import find_mentions
+    from .coding.tactics import find_mentions
 
     failed = set()
     for tid, kind, text, modality in codebook.examples():

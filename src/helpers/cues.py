@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 import pandas as pd
 
-from .codebook import Codebook, parse_codebook
+from .coding.codebook import Codebook, parse_codebook
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -160,7 +160,7 @@ def _codebook_with(codebook: Codebook, tactic: str, cues: list[str]) -> Codebook
 
 def _already_coded(codebook: Codebook, tactic: str, terms: list[str]) -> set[str]:
     """The terms the codebook already codes as ``tactic`` when they stand alone."""
-    from .tactics import find_mentions
+    from .coding.tactics import find_mentions
 
     return {t for t in terms if any(m["tactic"] == tactic for m in find_mentions(t, codebook))}
 
@@ -168,7 +168,7 @@ def _already_coded(codebook: Codebook, tactic: str, terms: list[str]) -> set[str
 def _gains(codebook: Codebook, tactic: str, cues: list[str], sentences: pd.DataFrame,
            has_tactic: pd.Series, coded: pd.Series) -> dict[str, list[int]]:
     """Per cue, the keys of the sentences without the tactic that the cue, added to it, would give it."""
-    from .tactics import find_mentions
+    from .coding.tactics import find_mentions
 
     if not cues:
         return {}
@@ -292,8 +292,8 @@ def suggest_for_corpus(corpus: str | Path, lexicons: str | Path | None = None, t
                        tables: dict[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cue sheet of a corpus (or of its ``study_tables`` at hand) and its errors; ``UsageError`` on bad options."""
     from . import paths
-    from .codebook import load_codebook
-    from .pipeline import study_tables, token_frames
+    from .coding.codebook import load_codebook
+    from .run import study_tables, token_frames
     from .segment import load_stopwords
     from .usage import UsageError
 

@@ -2,7 +2,7 @@
 
 Collection texts speak of escalation in several vocabularies at once (days past due,
 M1-M3 buckets, collector grades, phases, a life-cycle metaphor, 先礼后兵). The cues and
-the day → stage mapping are data (``corpus/lexicons/stages.yaml``); ``helpers.stages`` reads
+the day → stage mapping are data (``corpus/lexicons/stages.yaml``); ``helpers.coding.stages`` reads
 them and stages the sentences of a document from explicit cues and from the outline they sit
 in (its module doc states the rules: a sentence's own cue, clause-wise stages of a sentence
 naming several stages, inheritance from stage headings, list items and labelled paragraphs).
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .segment import document_rows
-from .stages import (  # noqa: F401 - the stage API, re-exported for the notebooks
+from .coding.stages import (  # noqa: F401 - the stage API, re-exported for the notebooks
     STAGE_RANK, STAGES, Cue, StageCue, Stages, as_stages, find_stage_cues, list_marker, load_stages,
     outline_stages, stage_of_text,
 )

@@ -45,7 +45,7 @@ def coded_items(gold: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataF
 def held_out_items(lexicons: str | Path = paths.LEXICONS, gold: str | Path = TEST_HALF,
                     texts: str | Path = VALIDATION / "texts") -> pd.DataFrame:
     """``coded_items`` for the locked multi-genre test half, the coder run with ``lexicons`` on its texts."""
-    from .pipeline import study_tables
+    from .run import study_tables
 
     tables = study_tables(texts, lexicons, tokens=False, tables=["documents", "sentences", "mentions", "flags"])
     return coded_items(load_gold(gold), tables)

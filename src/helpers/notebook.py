@@ -18,7 +18,7 @@ from IPython import get_ipython
 
 from . import paths
 from .figures import use_study_style
-from .pipeline import study_tables
+from .run import study_tables
 
 DISPLAY = {"max_colwidth": 80, "width": 160}
 """pandas display options of a notebook that names none (wide tables, Chinese quotes cut at 80 characters)."""

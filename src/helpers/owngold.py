@@ -87,8 +87,8 @@ def _allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
 
 def rules_text(lexicons: str | Path = paths.LEXICONS, sheet: str = "sheet.csv", n: int = 0, seed: int = 0) -> str:
     """The coders' instructions: how to fill the sheet, the tactics, the red lines and the decision rules."""
-    from .codebook import load_codebook
-    from .legal import load_rules
+    from .coding.codebook import load_codebook
+    from .coding.legal import load_rules
 
     lexicons = Path(lexicons)
     book = lexicons / "codebook.yaml"

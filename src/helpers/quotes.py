@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import paths
-from .legal import excerpt, lead_sources, quote_for_display
+from .views.legal import excerpt, lead_sources, quote_for_display
 
 QUOTE_COLUMNS = ["rule", "name_zh", "stance", "doc", "sent", "quote", "indicator", "instrument", "article",
                  "verification", "cited", "law_quote"]

@@ -53,7 +53,7 @@ def parse_rules(value) -> set[str]:
 
 def check_gold(gold: pd.DataFrame, source: str) -> pd.DataFrame:
     """Check a hand coding's columns and codes (stage ids from stages.yaml); a ValueError names the source and item."""
-    from .stages import STAGES
+    from .coding.stages import STAGES
 
     missing = {"item", "text", "tactics", "stage", "crossed", "acknowledged"} - set(gold.columns)
     if missing:

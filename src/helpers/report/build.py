@@ -14,7 +14,7 @@ import papermill
 from tqdm import tqdm
 
 from .. import paths
-from ..pipeline import study_tables
+from ..run import study_tables
 from .facts import build_command, display_path, study_facts
 from .html import assemble, cell_source
 from .explorer import write_explorer

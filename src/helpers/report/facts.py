@@ -12,8 +12,8 @@ from typing import Any, Iterable, Sequence
 import pandas as pd
 
 from .. import paths
-from ..codebook import load_codebook
-from ..pipeline import study_tables
+from ..coding.codebook import load_codebook
+from ..run import study_tables
 
 KEY_PACKAGES = (
     "cuishou-study", "pandas", "numpy", "scipy", "matplotlib", "jieba", "rjieba", "opencc",

@@ -343,7 +343,7 @@ def _appendices(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame | Non
     out = [Section("appendix-documents", "Appendix A. Documents", body)]
     out.append(Section("appendix-codebook", "Appendix B. Codebook", _codebook_appendix(Path(lexicons), counter)))
     if rules is not None:
-        from ..legal import load_rules
+        from ..coding.legal import load_rules
 
         rules = load_rules(Path(lexicons) / "red_lines.csv")  # with each source's verification tag (V/S/P/U)
         kept = [c for c in RULE_COLUMNS if c in rules.columns]
@@ -372,7 +372,7 @@ def _file_note(path: Path) -> str:
 def _codebook_appendix(lexicons: Path, counter: Counter) -> str:
     """Appendix B: the codebook's tactics (definition, weight, cue counts) and the stage vocabularies as tables;
     the data files themselves are named with their fingerprints, not reprinted."""
-    from ..codebook import load_codebook
+    from ..coding.codebook import load_codebook
     from ..escalate import vocabulary_table
 
     codebook, stages = lexicons / "codebook.yaml", lexicons / "stages.yaml"

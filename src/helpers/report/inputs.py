@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import paths
-from ..partitions import TABLE_SUFFIXES
+from ..run.partitions import TABLE_SUFFIXES
 from ..usage import UsageError
 
 RUN_FOLDER = "corpus_run"
@@ -20,7 +20,7 @@ RUN_FOLDER = "corpus_run"
 def needs_run(corpus: Path, text_column: str | None = None, id_column: str | None = None,
               genre_column: str | None = None) -> bool:
     """True when the notebooks should read ``corpus`` through a run: a table, or any table option given."""
-    from ..pipeline import is_run
+    from ..run import is_run
 
     if is_run(corpus):
         return False
@@ -38,7 +38,7 @@ def prepare_corpus(corpus: str | Path, out: str | Path, lexicons: str | Path = p
     corpus, out = Path(corpus), Path(out)
     if needs_run(corpus, text_column, id_column, genre_column):
         return _run_table(corpus, out / RUN_FOLDER, Path(lexicons), text_column, id_column, genre_column, progress)
-    from ..pipeline import is_run
+    from ..run import is_run
 
     if not is_run(corpus):
         _check_usable(corpus)
@@ -48,7 +48,7 @@ def prepare_corpus(corpus: str | Path, out: str | Path, lexicons: str | Path = p
 def _run_table(corpus: Path, target: Path, lexicons: Path, text_column: str | None, id_column: str | None,
                genre_column: str | None, progress: bool) -> Path:
     """Run ``corpus`` into ``target``; ``UsageError`` when it gave no document with a sentence."""
-    from ..pipeline import load_run, run
+    from ..run import load_run, run
 
     summary = run(corpus, target, text_column=text_column or "text", id_column=id_column, genre_column=genre_column,
                   lexicons=lexicons, progress=progress)

@@ -15,9 +15,9 @@ from ..prevalence import MIN_CLUSTERS
 def key_findings_table(corpus: Path, lexicons: Path = paths.LEXICONS, seed: int = 0,
                        gold: str | Path | None = None) -> pd.DataFrame:
     """The Key findings of ``corpus`` (one row per statement), with agreement on the ``gold`` hand codes last."""
-    from ..codebook import load_codebook
-    from ..legal import load_rules
-    from ..pipeline import study_tables
+    from ..coding.codebook import load_codebook
+    from ..coding.legal import load_rules
+    from ..run import study_tables
 
     lexicons = Path(lexicons)
     tables = study_tables(corpus, lexicons, tokens=False, tables=["documents", "sentences", "mentions", "flags"])

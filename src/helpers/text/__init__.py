@@ -1,1 +1,1 @@
-"""Shared text tools: clause and sentence breaks, list markers, the literal pre-filter."""
+"""Shared text tools: clause and sentence breaks, list markers, Chinese numerals, the literal pre-filter."""

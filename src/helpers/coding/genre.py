@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
-from .text.screen import LiteralScreen, built_once
+from .. import paths
+from ..text.screen import LiteralScreen, built_once
 
 STANCES = ("narrative", "normative", "instructional", "mixed")
 UNKNOWN = "unknown"

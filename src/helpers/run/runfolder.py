@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from .corpus import folder_files
-from .safeio import display_path, read_json, tmp_path, write_json_atomic
-from .usage import UsageError
+from ..corpus import folder_files
+from ..safeio import display_path, read_json, tmp_path, write_json_atomic
+from ..usage import UsageError
 
 MANIFEST = "_run.json"
 TOOL = "python -m helpers run"

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .corpus import DEFAULT_GENRE_COLUMN, DEFAULT_TEXT_COLUMN, folder_files, source_label
-from .safeio import os_reason
-from .usage import UsageError
+from ..corpus import DEFAULT_GENRE_COLUMN, DEFAULT_TEXT_COLUMN, folder_files, source_label
+from ..safeio import os_reason
+from ..usage import UsageError
 
 TABLE_SUFFIXES = {".jsonl", ".csv", ".parquet"}
 PARTITION_BYTES = (250_000, 1_250_000)  # bounds of the automatic partition size for a folder of texts

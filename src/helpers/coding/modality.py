@@ -44,8 +44,8 @@ from collections.abc import Mapping  # (typing.Mapping's isinstance check is ~10
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .text.breaks import CLAUSE_BREAK, SENTENCE_BREAK
-from .text.screen import LiteralScreen, built_once
+from ..text.breaks import CLAUSE_BREAK, SENTENCE_BREAK
+from ..text.screen import LiteralScreen, built_once
 
 MODALITIES = ("prescribed", "prohibited", "reported")
 MAX_STRONG_CLAUSES = 2  # a strong prohibition reaches at most this many clause boundaries

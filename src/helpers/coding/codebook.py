@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import paths
+from .. import paths
 
 DEFAULT_PATH = paths.LEXICONS / "codebook.yaml"
 TACTIC_ID = re.compile(r"^T\d\d$")

@@ -36,8 +36,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
-from . import paths
-from .text.screen import LiteralScreen, built_once
+from .. import paths
+from ..text.screen import LiteralScreen, built_once
 
 LEAD_CHARS = 12
 """A cue opening a list item or paragraph must start within this many characters."""

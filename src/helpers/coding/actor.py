@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import paths
-from .text.breaks import CLAUSE_BREAK
-from .text.screen import LiteralScreen, built_once
+from .. import paths
+from ..text.breaks import CLAUSE_BREAK
+from ..text.screen import LiteralScreen, built_once
 
 COLLECTOR = "collector"
 
