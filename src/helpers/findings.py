@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import paths
 from .clean import without_duplicates
-from .prevalence import Confusion, confusion, corrected, kendall_interval, resamples_documents
+from .prevalence import Confusion, Prevalence, confusion, corrected, kendall_interval, resamples_documents
 from .validate import compare, load_gold, parse_codes, parse_rules
 
 VALIDATION = paths.ROOT / "corpus" / "validation"
@@ -127,11 +127,21 @@ def _prevalence_statement(lead: str, sentences: pd.DataFrame, table: pd.DataFram
     if validated is not None:
         if p.corrected == p.corrected:
             text += (f"; corrected for the coder's validated error {pct(p.corrected)} "
-                     f"({interval(p.corrected_lo, p.corrected_hi)})")
+                     f"({interval(p.corrected_lo, p.corrected_hi)}){_clipped(p)}")
         else:
             text += "; no correction: the coder's sensitivity + specificity − 1 on it is too close to 0"
         text += f". {_upper_first(validated_text(validated, what))}."
     return {"statement": text, **p.as_dict()}
+
+
+def _clipped(p: Prevalence) -> str:
+    """Why a corrected share sits at 0 or 100 %: the observed share lies outside what the validated error allows."""
+    if p.share > p.sensitivity:
+        return (", clipped at 100 %: more sentences are coded than the coder's validated recall allows, so its "
+                "validated error does not fit this corpus")
+    if p.share < 1 - p.specificity:
+        return ", clipped at 0 %: fewer sentences are coded than the coder's validated false-positive rate predicts"
+    return ""
 
 
 def key_findings(tables: dict[str, pd.DataFrame], items: pd.DataFrame, tactics: pd.DataFrame, seed: int = 0,
