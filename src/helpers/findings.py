@@ -35,7 +35,8 @@ def coded_items(gold: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataF
     rows = []
     for g in gold.itertuples(index=False):
         m = machine.loc[g.item]
-        rows.append({"item": g.item, "doc": str(getattr(g, "doc", "") or g.item), "found": bool(m["found"]), "gold_tactics": parse_codes(g.tactics),
+        rows.append({"item": g.item, "doc": str(getattr(g, "doc", "") or g.item), "found": bool(m["found"]),
+                     "gold_tactics": parse_codes(g.tactics),
                      "tactics": set(m["tactics"]), "gold_crossed": parse_rules(g.crossed), "crossed": set(m["crossed"]),
                      "gold_acknowledged": parse_rules(g.acknowledged), "acknowledged": set(m["acknowledged"]),
                      "gold_stage": str(g.stage or "").strip(), "stage": str(m["stage"] or "")})
