@@ -38,7 +38,42 @@ def test_corrected_intervals_carry_the_validation_samples_uncertainty():
 def test_few_documents_give_a_jeffreys_interval():
     p = corrected(pd.Series([3]), pd.Series([10]), None)
     assert not p.clustered and (p.lo, p.hi) == pytest.approx(prevalence.jeffreys(3, 10))
-    assert np.isnan(p.corrected)
+    assert np.isnan(p.corrected) and p.method == "Jeffreys over one document's sentences"
+
+
+def test_few_clustered_documents_widen_the_interval_by_their_design_effect():
+    even = pd.Series([5, 5, 5, 5]), pd.Series([50, 50, 50, 50])  # every document 10 %: no clustering
+    lumpy = pd.Series([20, 0, 0, 0]), pd.Series([50, 50, 50, 50])  # all hits in one document
+    assert prevalence.design_effect(*even) == 1.0 and prevalence.design_effect(*lumpy) > 5
+    plain, clustered = corrected(*even, None), corrected(*lumpy, None)
+    assert (plain.lo, plain.hi) == pytest.approx(prevalence.jeffreys(20, 200))
+    assert clustered.hi - clustered.lo > 2 * (plain.hi - plain.lo)
+    assert clustered.method.startswith("Jeffreys, design effect") and "(4 documents)" in clustered.method
+
+
+def test_the_validation_samples_clustering_widens_the_corrected_interval():
+    hits, totals = pd.Series([20] * 20), pd.Series([100] * 20)
+    spread = tuple((3, 1, 2, 44) for _ in range(10))  # the same error in every validation text
+    lumped = ((30, 1, 0, 40),) + tuple((0, 1, 2, 48) for _ in range(9))  # the true positives in one text
+    a = corrected(hits, totals, prevalence.Confusion(30, 10, 20, 440, spread), seed=2)
+    b = corrected(hits, totals, prevalence.Confusion(30, 10, 20, 440, lumped), seed=2)
+    independent = corrected(hits, totals, prevalence.Confusion(30, 10, 20, 440), seed=2)
+    assert a.corrected == b.corrected == independent.corrected
+    assert prevalence.Confusion(30, 10, 20, 440, lumped).design_effects()[0] > 5
+    assert b.corrected_hi - b.corrected_lo > 1.5 * (a.corrected_hi - a.corrected_lo)
+    assert a.corrected_hi - a.corrected_lo == pytest.approx(independent.corrected_hi - independent.corrected_lo,
+                                                            rel=0.1)
+
+
+def test_the_trend_interval_resamples_documents():
+    docs = np.repeat([f"d{i}" for i in range(10)], 10)  # ten documents, each ten identical units
+    stage = np.repeat(np.arange(10) % 5, 10).astype(float)
+    intensity = np.repeat(np.array([1, 2, 2, 3, 4, 1, 2, 3, 3, 5], dtype=float), 10)
+    assert prevalence.resamples_documents(pd.Series(docs))
+    tau, lo, hi = prevalence.kendall_interval(pd.Series(stage), pd.Series(intensity), seed=1, draws=300,
+                                              groups=pd.Series(docs))
+    _, lo_u, hi_u = prevalence.kendall_interval(pd.Series(stage), pd.Series(intensity), seed=1, draws=300)
+    assert lo <= tau <= hi and hi - lo > 2 * (hi_u - lo_u)  # units of one document are not 100 observations
 
 
 @pytest.fixture(scope="module")

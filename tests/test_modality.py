@@ -141,7 +141,7 @@ def test_modality_basis_names_the_rule_that_decided(text, word, context, expecte
 
 def test_a_dated_case_in_a_rulebook_is_reported():
     """Rule 7 over rule 11: a statute-like text that tells a dated case reports the conduct in it."""
-    from helpers.modality import modality_of
+    from helpers.coding.modality import modality_of
     text = "2023年某消费金融公司因外包催收机构使用爆通讯录等违规手段，被监管部门处以罚款。"
     span = (text.index("爆通讯录"), text.index("爆通讯录") + 4)
     context = {"normative": True, "default": "prescribed"}

@@ -1,6 +1,6 @@
 """Validation on one's own corpus (issue 19): ``helpers sample`` draws a stratified, seeded coding sheet with its
 design and rules; ``helpers report --gold`` puts the coder's agreement with its hand codes into the Key findings
-and notebook 05."""
+and notebook 06."""
 from __future__ import annotations
 
 import re
@@ -96,7 +96,7 @@ def test_a_malformed_code_names_its_row(tmp_path, bundled):
         owngold.load_sheet(sheet)
 
 
-def test_report_with_gold_puts_the_agreement_into_key_findings_and_notebook_05(tmp_path):
+def test_report_with_gold_puts_the_agreement_into_key_findings_and_notebook_06(tmp_path):
     corpus = OWN / "two_codecs"
     sheet = tmp_path / "sheet.csv"
     assert main(["sample", str(corpus), "--n", "200", "--out", str(sheet)]) == 0
@@ -108,7 +108,7 @@ def test_report_with_gold_puts_the_agreement_into_key_findings_and_notebook_05(t
     assert "Agreement with your own hand codes" in key and "tactic F1" in key and "kappa (tactic presence)" in key
     assert len(re.findall(r"<li>", key)) <= 8
     assert "--gold" in html  # the rebuild command names the sheet
-    nb = nbformat.read(str(out / "executed" / "05_legal.ipynb"), as_version=4)
+    nb = nbformat.read(str(out / "executed" / "06_validation.ipynb"), as_version=4)
     shown = [o for c in nb.cells for o in c.get("outputs", []) if "The coder against your hand codes" in
              str(o.get("data", {}).get("text/plain", ""))]
     assert shown

@@ -53,3 +53,21 @@ def test_appendix_c_keeps_the_columns_the_codebook_requires(seed_pdf):
     for column in ("rule_id", "instrument", "article", "effective", "quote_zh", "verification"):
         assert f"<th>{column}</th>" in header
     assert "codebook.yaml</code> (sha256" in html.split('id="appendix-codebook"')[1]
+
+
+def test_long_tables_move_whole_to_appendix_d(seed_pdf):
+    from helpers.report.html import LONG_TABLE_ROWS
+
+    html = seed_pdf[0].read_text(encoding="utf-8")
+    body, appendix = html.split('<section id="appendix-tables">')
+    results = body.split('<section id="nb-01-corpus">')[1].split('<section id="limitations">')[0]
+    for table in re.findall(r"<tbody>.*?</tbody>", results, flags=re.S):
+        assert len(re.findall(r"<tr\b", table)) <= LONG_TABLE_ROWS  # no long table left in the results
+    moved = re.findall(r'<div class="table" id="(tab-\d+)-full">(.*?)</div>\n', appendix, flags=re.S)
+    assert moved  # the bundled page has long tables (tactic quotes, key terms, cue candidates)
+    for anchor, block in moved:
+        stub = re.search(rf'<div class="table moved" id="{anchor}">.*?\((\d+) rows: in Appendix D\)', results)
+        assert stub and len(re.findall(r"<tr\b", block.split("<tbody>")[1])) == int(stub.group(1)) > LONG_TABLE_ROWS
+    quotes = next(block for _, block in moved if "Two typical quotes per tactic" in block)
+    header = re.search(r"<thead>(.*?)</thead>", quotes, flags=re.S).group(1)
+    assert all(f"<th>{c}</th>" in header for c in ("tactic", "rank", "doc", "modality", "cues", "text"))

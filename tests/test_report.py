@@ -24,7 +24,7 @@ def _pipeline_missing() -> str:
         try:
             importlib.import_module(f"helpers.{name}")
         except ImportError as exc:
-            return f"helpers.{name} is not importable yet ({exc}); report builds need helpers.pipeline.study_tables"
+            return f"helpers.{name} is not importable yet ({exc}); report builds need helpers.run.study_tables"
     return ""
 
 
@@ -337,7 +337,8 @@ def test_report_runs_on_the_parquet_tables_of_a_corpus_run(tmp_path, monkeypatch
     shown = re.search(r"(\d+) articles: the figure shows the 30 with the most tactic sentences", html)
     assert shown and int(shown.group(1)) > 30
     # Appendix A lists the first documents; documents.csv beside the report lists every one
-    assert "The first 10 of 43 documents after cleaning" in html and "complaint_40" not in html.split("Appendix A")[-1]
+    assert "The first 10 of 43 documents after cleaning" in html and "complaint_40" not in \
+        html.split('<section id="appendix-documents">')[1].split("</section>")[0]
     listed = pd.read_csv(tmp_path / "out" / "documents.csv")
     assert len(listed) == 43 and "complaint_40-a00" in set(listed["doc"])
 

@@ -264,7 +264,7 @@ def test_short_numbered_items_inherit_a_prohibiting_list_heading():
     """Rule 9: short unpunctuated items (1. 冒充公检法人员) under 不能存在以下行为： are items, not sub-headings."""
     import tempfile
     from pathlib import Path
-    from helpers.pipeline import study_tables
+    from helpers.run import study_tables
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "rules.txt").write_text(
             "法律规定，催收人不能存在以下行为：\n1. 冒充国家执法机关工作人员对借款人进行恐吓\n2. 以轰炸通讯录为由威胁借款人还款\n"

@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import paths
 from .clean import without_duplicates
-from .prevalence import Confusion, confusion, corrected, kendall_interval
+from .prevalence import Confusion, Prevalence, confusion, corrected, kendall_interval, resamples_documents
 from .validate import compare, load_gold, parse_codes, parse_rules
 
 VALIDATION = paths.ROOT / "corpus" / "validation"
@@ -24,7 +24,7 @@ TEST_HALF = VALIDATION / "gold_test.csv"
 TEST_LABEL = "multi-genre test half"
 MAX_STATEMENTS = 8
 TOP_TACTICS = 3
-ITEM_COLUMNS = ["item", "found", "gold_tactics", "tactics", "gold_crossed", "crossed", "gold_acknowledged",
+ITEM_COLUMNS = ["item", "doc", "found", "gold_tactics", "tactics", "gold_crossed", "crossed", "gold_acknowledged",
                 "acknowledged", "gold_stage", "stage"]
 
 
@@ -35,7 +35,8 @@ def coded_items(gold: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataF
     rows = []
     for g in gold.itertuples(index=False):
         m = machine.loc[g.item]
-        rows.append({"item": g.item, "found": bool(m["found"]), "gold_tactics": parse_codes(g.tactics),
+        rows.append({"item": g.item, "doc": str(getattr(g, "doc", "") or g.item), "found": bool(m["found"]),
+                     "gold_tactics": parse_codes(g.tactics),
                      "tactics": set(m["tactics"]), "gold_crossed": parse_rules(g.crossed), "crossed": set(m["crossed"]),
                      "gold_acknowledged": parse_rules(g.acknowledged), "acknowledged": set(m["acknowledged"]),
                      "gold_stage": str(g.stage or "").strip(), "stage": str(m["stage"] or "")})
@@ -70,8 +71,10 @@ def _rule(rule: str | None) -> Presence:
 
 def category_confusion(items: pd.DataFrame, field: str, present: Presence) -> Confusion:
     """The coder's counts on one category over the validation ``items``: ``field`` is ``tactics``, ``crossed``
-    or ``acknowledged``, ``present`` says whether a code set holds the category."""
-    return confusion([present(s) for s in items[f"gold_{field}"]], [present(s) for s in items[field]])
+    or ``acknowledged``, ``present`` says whether a code set holds the category; counted per text too (``doc``),
+    so the validation sample's clustering widens the corrected intervals."""
+    return confusion([present(s) for s in items[f"gold_{field}"]], [present(s) for s in items[field]],
+                     groups=items["doc"].tolist() if "doc" in items.columns else None)
 
 
 def stage_accuracy(items: pd.DataFrame) -> tuple[float, int, int]:
@@ -120,15 +123,26 @@ def _prevalence_statement(lead: str, sentences: pd.DataFrame, table: pd.DataFram
                           what: str, seed: int) -> dict:
     hits, totals = sentence_presence(sentences, table)
     p = corrected(hits, totals, validated, seed=seed)
-    text = f"{lead}: {p.k} of {p.n} sentences ({pct(p.share)}, {interval(p.lo, p.hi)})"
+    how = "" if p.clustered else f"; {p.method}"
+    text = f"{lead}: {p.k} of {p.n} sentences ({pct(p.share)}, {interval(p.lo, p.hi)}{how})"
     if validated is not None:
         if p.corrected == p.corrected:
             text += (f"; corrected for the coder's validated error {pct(p.corrected)} "
-                     f"({interval(p.corrected_lo, p.corrected_hi)})")
+                     f"({interval(p.corrected_lo, p.corrected_hi)}){_clipped(p)}")
         else:
             text += "; no correction: the coder's sensitivity + specificity − 1 on it is too close to 0"
         text += f". {_upper_first(validated_text(validated, what))}."
     return {"statement": text, **p.as_dict()}
+
+
+def _clipped(p: Prevalence) -> str:
+    """Why a corrected share sits at 0 or 100 %: the observed share lies outside what the validated error allows."""
+    if p.share > p.sensitivity:
+        return (", clipped at 100 %: more sentences are coded than the coder's validated recall allows, so its "
+                "validated error does not fit this corpus")
+    if p.share < 1 - p.specificity:
+        return ", clipped at 0 %: fewer sentences are coded than the coder's validated false-positive rate predicts"
+    return ""
 
 
 def key_findings(tables: dict[str, pd.DataFrame], items: pd.DataFrame, tactics: pd.DataFrame, seed: int = 0,
@@ -205,10 +219,14 @@ def _trend_statement(sentences: pd.DataFrame, mentions: pd.DataFrame, documents:
     if why:
         return {"statement": f"**Escalation** is not tested here: {why[len('Skipped: '):].rstrip('.')}. "
                              f"{_upper_first(error)}."}
-    tau, lo, hi = kendall_interval(units["stage"].map(esc.STAGE_RANK), units["intensity"], seed=seed)
+    tau, lo, hi = kendall_interval(units["stage"].map(esc.STAGE_RANK), units["intensity"], seed=seed,
+                                   groups=units["doc"])
     direction = "rises" if lo > 0 else "falls" if hi < 0 else "shows no clear trend"
+    boot = ("documents resampled" if resamples_documents(units["doc"]) else
+            f"units resampled: only {units['doc'].nunique()} documents, so the interval is too narrow if they differ")
     return {"statement": f"**Pressure intensity {direction} with the stage**: Kendall's τ_b = {tau:.2f} "
-                         f"(95 % bootstrap CI {lo:.2f}–{hi:.2f}) over {len(units)} staged (sentence, stage) units. "
+                         f"(95 % bootstrap CI {lo:.2f}–{hi:.2f}, {boot}) over {len(units)} staged (sentence, stage) "
+                         "units. "
                          f"{_upper_first(error)}.", "share": tau, "lo": lo, "hi": hi}
 
 
@@ -217,11 +235,15 @@ def _upper_first(text: str) -> str:
 
 
 METHOD_NOTE = (
-    "Shares are of sentences (near-duplicate documents left out). Intervals are 95 %: a document bootstrap when "
-    "the corpus has at least {clusters} documents (sentences of one document are not independent), else a Jeffreys "
-    "interval that treats sentences as independent. <i>Corrected</i> shares invert the coder's validated "
-    "sensitivity and specificity on that category (Rogan-Gladen), measured on the locked {label} "
+    "Shares are of sentences (near-duplicate documents left out). Sentences of one document are not independent, "
+    "so intervals (95 %) are made at the document level: a document bootstrap when the corpus has at least "
+    "{clusters} documents; with fewer, a Jeffreys interval on the effective number of sentences (sentences divided "
+    "by the Kish design effect the documents show, at least 1; named in the statement); a single document's "
+    "interval describes that document only. <i>Corrected</i> shares invert the coder's validated sensitivity and "
+    "specificity on that category (Rogan-Gladen), measured on the locked {label} "
     "(<code>corpus/validation/gold_test.csv</code>); their intervals draw the corpus share, sensitivity and "
-    "specificity together (Jeffreys Beta draws of the validation counts), so they carry the validation sample's "
-    "uncertainty too. The validation sentences are not from this corpus: where its genres differ, the error may too."
+    "specificity together, the latter two as Jeffreys Beta draws of the validation counts divided by their design "
+    "effect over the validation texts, so they carry the validation sample's uncertainty and its clustering too "
+    "(<code>helpers.prevalence</code>). The validation sentences are not from this corpus: where its genres differ, "
+    "the error may too."
 )

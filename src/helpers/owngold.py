@@ -8,7 +8,9 @@ automatic coder: sentences it coded with a tactic or a red-line flag, and all ot
 with ``numpy.random.default_rng(seed)``; the sheet lists them in a random order, so the coders cannot tell the
 strata apart. Each item's design weight (stratum size / items drawn from it) goes to ``<sheet>.design.csv``, which
 the coders never see; agreement is computed with those weights, so it estimates the coder's agreement over the
-whole corpus, not over the oversampled coded sentences, and its intervals resample items within strata.
+whole corpus, not over the oversampled coded sentences. Its intervals resample whole documents (all their items,
+weights kept) when the sheet spans at least ``prevalence.MIN_CLUSTERS`` documents, since sentences of one document
+are not independent; with fewer documents they resample items within strata, and the table says so.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import pandas as pd
 from . import paths
 from .clean import without_duplicates
 from .findings import coded_items
+from .prevalence import MIN_CLUSTERS
 from .usage import UsageError
 from .validate import MODALITIES, check_gold
 
@@ -199,8 +202,9 @@ def _measures(items: pd.DataFrame, w: np.ndarray) -> dict[str, float]:
 
 def agreement_table(sheet: str | Path, tables: dict[str, pd.DataFrame], seed: int = 0,
                     draws: int = DRAWS) -> pd.DataFrame:
-    """The coder against the hand codes of ``sheet``: each measure with its 95 % interval (items resampled within
-    their sampling strata, seeded), design-weighted when the sheet's design file is beside it."""
+    """The coder against the hand codes of ``sheet``: each measure with its 95 % interval (documents resampled, or
+    items within their strata when the sheet spans few documents; seeded), design-weighted when the sheet's design
+    file is beside it."""
     gold = load_sheet(sheet)
     if not len(gold):
         raise UsageError(f"{sheet}: the coding sheet has no rows")
@@ -209,16 +213,24 @@ def agreement_table(sheet: str | Path, tables: dict[str, pd.DataFrame], seed: in
     point = _measures(items, w)
     rng = np.random.default_rng(seed)
     boot = []
+    docs = pd.factorize(items["doc"])[0]
+    by_doc = [np.flatnonzero(docs == d) for d in range(docs.max() + 1)]
+    clustered = len(by_doc) >= MIN_CLUSTERS
     groups = [np.flatnonzero(strata == s) for s in np.unique(strata)]
     for _ in range(draws):
-        pick = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
+        if clustered:
+            pick = np.concatenate([by_doc[j] for j in rng.integers(0, len(by_doc), len(by_doc))])
+        else:
+            pick = np.concatenate([rng.choice(g, size=len(g), replace=True) for g in groups])
         boot.append(_measures(items.iloc[pick], w[pick]))
     frame = pd.DataFrame(boot)
     rows = [{"measure": k, "value": v, "lo": float(np.nanquantile(frame[k], 0.025)) if frame[k].notna().any()
              else float("nan"), "hi": float(np.nanquantile(frame[k], 0.975)) if frame[k].notna().any()
              else float("nan")} for k, v in point.items()]
     out = pd.DataFrame(rows)
-    out.attrs.update(items=len(gold), located=int(items["found"].sum()), weighted=design_path(sheet).exists())
+    out.attrs.update(items=len(gold), located=int(items["found"].sum()), weighted=design_path(sheet).exists(),
+                     resampled=f"{len(by_doc)} documents" if clustered else
+                     f"items within strata (only {len(by_doc)} documents)")
     return out
 
 
@@ -229,6 +241,7 @@ def gold_statement(sheet: str | Path, tables: dict[str, pd.DataFrame], seed: int
     fmt = lambda name: (f"{name} {values[name].value:.2f} (95 % CI {values[name].lo:.2f}–{values[name].hi:.2f})"
                         if values[name].value == values[name].value else f"{name} n/a")
     how = "weighted to the corpus by the sampling design" if table.attrs["weighted"] else "unweighted (no design file)"
+    how += f"; intervals resample {table.attrs['resampled']}"
     return {"statement": f"**Agreement with your own hand codes** ({table.attrs['items']} sentences of "
                          f"`{Path(sheet).name}`, {table.attrs['located']} found in the corpus; {how}): "
                          + "; ".join(fmt(k) for k in values) + ". This is the coder's error on this corpus itself."}

@@ -122,7 +122,7 @@ def find_duplicates(texts: Sequence[str], threshold: float = 0.8, k: int = 5, n_
     """For each text, the index of the first earlier text it near-duplicates (Jaccard ≥ threshold), else None.
 
     MinHash with LSH banding proposes candidate pairs in linear time; the exact shingle Jaccard decides.
-    A corpus run does the same over the whole corpus (``helpers.pipeline``), with signatures from its workers.
+    A corpus run does the same over the whole corpus (``helpers.run``), with signatures from its workers.
     """
     signatures, sizes = minhash_and_sizes(texts, k, n_perm)
     later, earlier = duplicate_candidates(signatures, threshold)

@@ -118,7 +118,7 @@ def build_report(
     """Execute the numbered notebooks on ``corpus`` into ``out/executed`` and write ``out/study.html``.
 
     ``source``: the input the user named when ``corpus`` is the run it was read through (``prepare_corpus``),
-    with its table ``options``; ``gold``: a hand-coded sheet from ``helpers sample`` (Key findings, notebook 05)."""
+    with its table ``options``; ``gold``: a hand-coded sheet from ``helpers sample`` (Key findings, notebook 06)."""
     corpus, out, lexicons, folder = Path(corpus), Path(out), Path(lexicons), Path(notebooks)
     if not corpus.exists():
         raise FileNotFoundError(f"corpus not found: {corpus}")

@@ -41,6 +41,8 @@ EXTERNAL_FETCH = re.compile(
 )
 
 APPENDIX_ROWS = 300  # documents listed in the report itself; all of them go to documents.csv beside it
+LONG_TABLE_ROWS = 25
+"""A notebook table with more rows than this moves, whole (every column), to Appendix D; its caption stays."""
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Counter:
     figures: int = 0
     tables: int = 0
     captions: list[tuple[str, int, str, str]] = field(default_factory=list)  # kind, n, anchor, caption
+    moved: list[str] = field(default_factory=list)  # long tables' HTML, for Appendix D
 
     def figure(self, caption: str) -> tuple[int, str]:
         self.figures += 1
@@ -115,6 +118,16 @@ def table_html(body: str, caption: str, counter: Counter) -> str:
     n, anchor = counter.table(caption)
     return (f'<div class="table" id="{anchor}"><p class="caption"><b>Table {n}.</b> {_html.escape(caption)}</p>'
             f"{body}</div>\n")
+
+
+def moved_table_html(body: str, caption: str, counter: Counter, rows: int) -> str:
+    """A long table's numbered caption with a link where it stood; the whole table goes to Appendix D."""
+    n, anchor = counter.table(caption)
+    cap = _html.escape(caption)
+    counter.moved.append(f'<div class="table" id="{anchor}-full"><p class="caption"><b>Table {n}.</b> {cap}</p>'
+                         f"{body}</div>\n")
+    return (f'<div class="table moved" id="{anchor}"><p class="caption"><b>Table {n}.</b> {cap} '
+            f'<a href="#{anchor}-full">({rows} rows: in Appendix D)</a></p></div>\n')
 
 
 def frame_html(df: pd.DataFrame, caption: str, counter: Counter) -> str:
@@ -224,6 +237,9 @@ def _output_html(output: dict, caption: str, counter: Counter) -> str:
             body = body[:own.start()] + body[own.end():]
             caption = _html.unescape(own.group(1)).strip()
         if "<table" in body:
+            rows = len(re.findall(r"<tr\b", body.split("<tbody>", 1)[1])) if "<tbody>" in body else 0
+            if rows > LONG_TABLE_ROWS:
+                return moved_table_html(body, caption, counter, rows)
             return table_html(body, caption, counter)
         return f'<div class="output">{body}</div>\n'
     if "text/markdown" in data:
@@ -354,6 +370,11 @@ def _appendices(facts: dict[str, Any], lexicons: Path, rules: pd.DataFrame | Non
     else:
         body = "<p>No <code>red_lines.csv</code> in the lexicon folder of this build.</p>"
     out.append(Section("appendix-rules", "Appendix C. Rule table", body))
+    if counter.moved:
+        out.append(Section("appendix-tables", "Appendix D. Long tables",
+                           f"<p>The notebooks' tables of more than {LONG_TABLE_ROWS} rows, whole, with every column; "
+                           "each keeps its number and caption, which also stand where it was made.</p>\n"
+                           + "".join(counter.moved)))
     return out
 
 
