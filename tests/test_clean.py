@@ -147,7 +147,7 @@ def test_articles_split_with_titles_parents_and_ids():
         ["s-a02-n2", "上门心得", "s-a02", "heading"],
         ["s-a02-n3", "第三篇的题目", "s-a02", "heading"],
     ]
-    assert texts(documents)[2] == "外访注意事项\n外访必须两人以上，全程录音，不得私闯民宅。"
+    assert texts(documents)[2] == "外访注意事项\n外访必须两人以上,全程录音,不得私闯民宅。"
     # chrome and markers belong to no document
     src = edits[edits["doc"] == "s"]
     assert {"chrome", "marker", "split"} <= set(src["kind"])
@@ -179,7 +179,7 @@ def test_chrome_question_title_ads_copyright_credit_navigation():
         "我要回帖\n"
     )
     documents, edits = run(raw)
-    assert texts(documents) == ["催收要合法合规，不得辱骂。\n第二段正文，讲外访。"]
+    assert texts(documents) == ["催收要合法合规,不得辱骂。\n第二段正文,讲外访。"]
     rules = set(edits.loc[edits["kind"] == "chrome", "rule"])
     assert {"question_title", "source_credit", "ad_read_more", "copyright_notice", "link_stub"} <= rules
     assert_lossless(raw, documents, edits)
@@ -680,14 +680,3 @@ def test_without_duplicates_keeps_the_first_of_each_near_duplicate():
     assert clean.without_duplicates(frame, originals)["x"].tolist() == [1, 2, 3, 4]  # index renumbered
     plain = frame.reset_index(drop=True)
     assert clean.without_duplicates(plain, originals) is plain  # nothing to drop: the table itself, no copy
-
-
-def test_ascii_punctuation_in_chinese_text_becomes_full_width_and_is_audited():
-    """逾期了,他们 → 逾期了，他们 (one audited edit per mark); 8:00, 1,000 and list numbers 1. stay."""
-    from helpers.clean import normalise_text
-    from helpers.text.punct import cjk_punctuation_ops
-    raw = "逾期了,他们每天打电话;时间是8:00,金额1,000元.\n1. 不得辱骂!"
-    assert normalise_text(raw) == "逾期了，他们每天打电话；时间是8:00，金额1,000元。\n1. 不得辱骂！"
-    ops = cjk_punctuation_ops(raw)
-    assert all(end - start == 1 and rule == "cjk_punctuation" for start, end, _, _, rule in ops)
-    assert cjk_punctuation_ops("plain ASCII, text: 8:00.") == []

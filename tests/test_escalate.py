@@ -61,6 +61,7 @@ def _yaml_cues():
 
 # one example sentence for every regex cue in stages.yaml (the test fails when a new one lacks it)
 REGEX_EXAMPLES = {
+    "re:逾期后?的?前?(?:二十四|24|四十八|48)(?:个)?小时": ("在逾期后前二十四小时一定要与客户联系", "S1"),
     "re:提前[0-9一二两三四五六七]+天": ("客服需提前3天拨打提醒电话", "S0"),
     "re:(?<![第0-9一二两三四五六七八九十])[0-9一二两三四五六七八九十]+次提醒": ("上下午滚动拨打,即6次提醒", "S0"),
     "re:逾期之?前(?![期0-9一二两三四五六七八九十几])": ("逾期前要提醒客户按时还款", "S0"),
@@ -109,7 +110,6 @@ COUNTER_EXAMPLES = [
     "新款M3芯片的电脑",
     "一般3-5天内到账",                        # a range without a delinquency word
     "客户：好的",                             # a script turn
-    "逾期前期",                               # 逾期前 is not S0 before 期; 前期 alone is not a cue
     "逾期前3天",                              # before the due date, or the first three days?
     "型号D-3的设备",                          # D-N without a delinquency word
 ]

@@ -8,8 +8,7 @@ to the raw file (``raw_offsets``). The steps, in order, each an edit ``kind``:
 chrome     (paged texts, first) running headers, footers, page numbers and page breaks (``helpers.pages``)
 normalise  \\r\\n and \\r → \\n; zero-width and control characters removed; full-width ASCII letters and
            digits → half-width (Chinese punctuation kept); converter residue (pinyin with a tone mark in
-           parentheses after a hanzi: 處(chǔ)理) removed; traditional → simplified (OpenCC t2s); ASCII
-           punctuation inside Chinese text → full-width (逾期了,他们 → 逾期了，他们; ``helpers.text.punct``)  ``normalise``
+           parentheses after a hanzi: 處(chǔ)理) removed; traditional → simplified (OpenCC t2s)   ``normalise``
 keyword    the page's injected site keyword (detected from repetition): ``{X}.`` fragments, bare X at a line end
 marker     article markers ``<title>X篇N`` and nested ``篇N:<title>``: they split the page into articles
 chrome     page furniture from ``chrome.tsv`` (question title, ads, copyright, credits, navigation)  ``structure``

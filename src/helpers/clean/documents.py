@@ -10,7 +10,6 @@ import pandas as pd
 
 from ..pages import page_ops
 from .dedup import find_duplicates
-from ..text.punct import cjk_punctuation_ops
 from .normalise import normalise_ops, pinyin_residue_ops, t2s_ops
 from .pii import pii_ops
 from .repairs import linebreak_ops, spin_ops
@@ -89,7 +88,6 @@ def clean_text(
     trail.apply(normalise_ops(trail.text))
     trail.apply(pinyin_residue_ops(trail.text))
     trail.apply(t2s_ops(trail.text))
-    trail.apply(cjk_punctuation_ops(trail.text))
 
     keyword = detect_keyword(trail.text)
     if keyword:

@@ -8,7 +8,6 @@ from functools import lru_cache
 import numpy as np
 import opencc
 
-from ..text.punct import cjk_punctuation_ops
 from .trail import Op, apply_ops
 
 _ZERO_WIDTH = "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2060-\u2064\ufeff"
@@ -63,7 +62,7 @@ def pinyin_residue_ops(text: str) -> list[Op]:
 def normalise_text(text: str) -> str:
     """A string normalised as cleaning normalises documents (line ends, widths, converter residue, t2s),
     so a quote taken from the raw text can be found in the clean text."""
-    for step in (normalise_ops, pinyin_residue_ops, t2s_ops, cjk_punctuation_ops):
+    for step in (normalise_ops, pinyin_residue_ops, t2s_ops):
         text = apply_ops(text, step(text))
     return text
 
