@@ -778,3 +778,17 @@ def test_seed_clause_stages_of_the_life_cycle_sentence(seed_tables):
     assert len(life) and life["stage"].notna().all()
     assert life["stage"].is_monotonic_increasing          # clause stages follow the text's order
     assert life.loc[life["cue"].str.contains("极端高压"), "stage"].eq("S4").all()
+
+
+def test_a_numbered_stage_heading_after_an_unpunctuated_line_heads_its_own_section():
+    """第二个阶段：… after a line that lacks its full stop is not glued to it (rule 12: the heading stages what follows)."""
+    import tempfile
+    from pathlib import Path
+    from helpers.run import study_tables
+    page = ("第一个阶段:逾期前——提醒+教导\n这个阶段主要以提醒和教导客户为主,有效的减少逾期\n"
+            "第二个阶段:逾期前期——了解+纠正\n在这个阶段,主要任务是了解客户逾期的原因。\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "a.txt").write_text(page, encoding="utf-8")
+        sentences = study_tables(tmp, tokens=False)["sentences"]
+    under = sentences[sentences["text"].str.startswith("在这个阶段")]
+    assert under["stage"].tolist() == ["S1"]

@@ -216,7 +216,7 @@ def chrome_spans(text: str, rules: ChromeRules) -> list[tuple[int, int, str]]:
 
 LIST_LINE = re.compile(
     rf"[ \t]*(?:[(（]?[0-9{_NUM}]{{1,3}}(?:[)）、]|[.．](?!\d))|[(（][0-9{_NUM}a-zA-Z]{{1,3}}[)）]|[A-Za-z][.、．)）]"
-    rf"|第[{_NUM}\d]{{1,4}}[章条节款篇部]|[•·●■◆▪\-*]\s)"
+    rf"|第[{_NUM}\d]{{1,4}}个?(?:[章条节款篇部步]|阶段)|[•·●■◆▪\-*]\s)"
 )
 
 

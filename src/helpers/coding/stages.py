@@ -331,7 +331,7 @@ _NUMERAL = "一二三四五六七八九十"
 _MARKERS: tuple[tuple[str, re.Pattern], ...] = (
     ("chapter", re.compile(r"第[一二三四五六七八九十百零\d]+[章节篇部]")),
     ("article", re.compile(r"第[一二三四五六七八九十百零\d]+条")),
-    ("phase", re.compile(rf"第[{_NUMERAL}\d]{{1,3}}(?:阶段|步)|阶段[{_NUMERAL}\d]{{1,2}}(?=[\s：:、.．(（]|$)")),
+    ("phase", re.compile(rf"第[{_NUMERAL}\d]{{1,3}}个?(?:阶段|步)|阶段[{_NUMERAL}\d]{{1,2}}(?=[\s：:、.．(（]|$)")),
     ("cn", re.compile(rf"[{_NUMERAL}]{{1,3}}[、．.]")),
     ("cn_shi", re.compile(rf"[{_NUMERAL}]{{1,3}}是")),
     ("cn_paren", re.compile(rf"[(（][{_NUMERAL}]{{1,3}}[)）]")),
