@@ -49,3 +49,20 @@ def test_malformed_actors_file(tmp_path):
     bad.write_text("actors:\n  collector:\n    patterns: ['x']\n", encoding="utf-8")
     with pytest.raises(ActorsError, match="collector"):
         load_actors(bad)
+
+
+def test_an_account_told_by_a_contacted_third_party_codes_each_contact_as_the_narrator_tactic():
+    """Rule 3 (also when told by that person): in a friend's account every call received is contact with a third
+    party; the same calls told by the debtor are not."""
+    import tempfile
+    from pathlib import Path
+    from helpers.run import study_tables
+    friend = "朋友借了网贷，紧急联系人填了我。\n过去大半年，类似的电话，我接过几十个。\n说实话，电话打到这的，不止您一家。\n"
+    debtor = "我借了网贷，逾期三天。\n过去大半年，类似的电话，我接过几十个。\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "friend.txt").write_text(friend, encoding="utf-8")
+        Path(tmp, "debtor.txt").write_text(debtor, encoding="utf-8")
+        mentions = study_tables(tmp, tokens=False)["mentions"]
+    t07 = mentions[mentions["tactic"] == "T07"]
+    assert {1, 2} <= set(t07.loc[t07["doc"].str.startswith("friend"), "sent"])
+    assert t07[t07["doc"].str.startswith("debtor")].empty
