@@ -499,8 +499,10 @@ def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
         text = str(row.text)
         context = contexts[idx]
         hits = resolve_overlaps(matcher.hits(text))
-        if row.doc in told_by_contact:
+        if row.doc in told_by_contact:  # a personal account: what happened is reported (rule 7)
             hits = _with_contacts(hits, text, actors.narrator)
+            if not context.get("normative"):
+                context = {**context, "narrative": True, "default": "reported"}
         spans = actor_spans(text, actors) if hits else []
         for h in hits:
             if is_negated(text, (h.start, h.end), cues):
