@@ -24,7 +24,8 @@ Decision order for a mention at ``span`` in a sentence (first rule that fires wi
 6. reported — news/court/complaint narration anywhere in the sentence (据报道, 被告人,
    打我电话, 我行 …, or past-tense narration with a third-person actor), or a document whose
    genre narrates (complaints, news, court texts: conduct said to have happened is reported
-   whatever the verb; rule 7; ``context["narrative"]``); never in normative genres (rule 11).
+   whatever the verb; rule 7; ``context["narrative"]``); in normative genres (rule 11) only a dated case or a
+   reader's question (``reporting_any_genre``: 2023年某公司因…被处罚, …怎么办？).
 7. prescribed — a directive or recommendation (应, 要, 可以, 必须, 赶紧, 最有效 …) anywhere in the
    sentence: a sentence that instructs instructs about all it names (老赖榜单有限，赶紧把这个发给他);
    duties laid on collectors (应当告知) are prescribed (rule 11).
@@ -72,7 +73,7 @@ class ModalityCues:
     narration: re.Pattern | None
     directive: re.Pattern
     any_genre: re.Pattern | None = None      # narration that holds in statutes too (2023年某公司因…被处罚)
-    narrating: tuple[re.Pattern, ...] = ()  # the single cues of reporting, victim and narration (for screening)
+    narrating: tuple[re.Pattern, ...] = ()  # the single cues of reporting, victim, narration, any_genre (screening)
     permitting: re.Pattern | None = None     # list headings that permit (合法的催收方式包括：) — rule 9
     unlawful: re.Pattern | None = None       # declarations that conduct is unlawful (构成违法) — rule 8
     unlawful_exempt: frozenset[str] = frozenset()  # tactics a declaration addressed to the debtor threatens with

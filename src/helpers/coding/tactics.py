@@ -480,7 +480,9 @@ def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
 
     ``genres`` maps documents to genres (helpers.genre; default: ``documents.genre`` when present, else the
     genre cues over the sentences). Mentions a negation denies are left out; so are acts of the debtor, an
-    authority or a law (codebook §6 rule 1) unless ``all_actors`` (the command line shows them)."""
+    authority or a law (codebook §6 rule 1) unless ``all_actors`` (the command line shows them). In an account
+    told by a contacted third party (``actors.yaml`` narrator) each contact received is the narrator's tactic
+    (rule 3) and what happened is reported (rule 7)."""
     codebook = codebook or load_codebook()
     matcher, cues = _compiled(codebook)
     weights = codebook.weights
