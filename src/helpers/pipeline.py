@@ -50,6 +50,7 @@ def study_tables(
     text_column: str | None = None,
     id_column: str | None = None,
     genre_column: str | None = None,
+    other_actors: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Run the whole chain in process on ``corpus`` with the data files in ``lexicons``.
 
@@ -59,7 +60,9 @@ def study_tables(
     wanted (default: all, ``tokens`` only if ``tokens``); on a run folder only those are read, as
     only the named ``columns`` of some tables (a large run's tokens table is its biggest, and the
     vocabulary views need three of its five columns). A table input is read with ``text_column``,
-    ``id_column`` and ``genre_column`` (``helpers.corpus.load_corpus``); its genres become the documents'."""
+    ``id_column`` and ``genre_column`` (``helpers.corpus.load_corpus``); its genres become the documents'.
+    ``other_actors`` (in process): also ``other_mentions``, the acts of the debtor, an authority or a law that
+    ``code`` lists apart, from the same coding pass as ``mentions``."""
     wanted = list(tables) if tables is not None else [t for t in TABLES if tokens or t != "tokens"]
     unknown = sorted(set(wanted) - set(TABLES))
     if unknown:
@@ -89,7 +92,11 @@ def study_tables(
     codebook = load_codebook(_lexicon(lexicons, "codebook.yaml"))
     documents = with_genres(documents, codebook_genres(codebook))
     genres = dict(zip(documents["doc"], documents["genre"]))
-    mentions = code_sentences(sentences, codebook, documents=documents, edits=edits, genres=genres)
+    mentions = code_sentences(sentences, codebook, documents=documents, edits=edits, genres=genres,
+                              all_actors=other_actors)
+    if other_actors:  # one coding pass: the collector's rows are exactly those of all_actors=False, in order
+        collector = (mentions["actor"] == "collector").to_numpy()
+        others, mentions = mentions[~collector].reset_index(drop=True), mentions[collector].reset_index(drop=True)
     sentences = assign_stages(sentences, mentions, documents=documents, stages=_lexicon(lexicons, "stages.yaml"))
     flags = flag_red_lines(sentences, mentions, load_rules(_lexicon(lexicons, "red_lines.csv")), codebook=codebook,
                            genres=genres)
@@ -104,6 +111,8 @@ def study_tables(
     }
     if tables is not None:
         out = {name: out[name] for name in wanted}
+    if other_actors:
+        out["other_mentions"] = others
     for name, cols in (columns or {}).items():
         if name in out and len(out[name].columns):
             out[name] = out[name][cols]
@@ -121,7 +130,10 @@ def _none_if_nan(value):
 
 
 def other_actor_mentions(tables: dict[str, pd.DataFrame], lexicons: str | Path | None = None) -> pd.DataFrame | None:
-    """Mentions of the debtor's, an authority's or a law's acts in these tables (``code`` lists them apart)."""
+    """Mentions of the debtor's, an authority's or a law's acts in these tables (``code`` lists them apart): the
+    ``other_mentions`` of ``study_tables(other_actors=True)`` when there, else the sentences coded again."""
+    if "other_mentions" in tables:
+        return tables["other_mentions"]
     from .codebook import load_codebook
     from .tactics import code_sentences
 
