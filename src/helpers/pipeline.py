@@ -30,7 +30,7 @@ from .watchdog import DOC_SECONDS, DocumentTimeout, budget_seconds, die_with_par
 
 __all__ = ["PARTITION_BYTES", "PARTITION_ROWS", "Partition", "RunIncomplete", "UsageError", "count_documents",
            "is_run", "load_run", "partition_row_count", "partition_size", "plan_partitions", "process_partition",
-           "run", "run_columns", "run_config", "sentence_records", "study_tables", "token_frames", "write_records"]
+           "run", "run_columns", "run_config", "run_files", "sentence_records", "study_tables", "token_frames", "write_records"]
 
 TABLES = ("documents", "edits", "errors", "sentences", "tokens", "mentions", "flags")
 
@@ -755,6 +755,11 @@ def _finished_manifest(out: Path) -> dict:
     if problem:
         raise RunIncomplete(problem)
     return read_manifest(out)
+
+
+def run_files(out: str | Path, name: str) -> list[Path]:
+    """The Parquet files of table ``name`` of the finished run in ``out``, in partition order."""
+    return _run_files(Path(out), name, _finished_manifest(Path(out)))
 
 
 def _run_files(out: Path, name: str, manifest: dict) -> list[Path]:
