@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..pipeline import is_run, run_files, study_tables
+from ..pipeline import is_run, run_columns, run_files, study_tables
 
 TABLES = ("documents", "edits", "errors", "sentences", "tokens", "mentions", "flags")
 ORDER = "filename, file_row_number"
@@ -101,12 +101,16 @@ class Store:
     def kept(self, table: str, columns: Iterable[str] | None = None, where: str = "",
              params: list | None = None) -> pd.DataFrame:
         """``table``'s rows of documents that are not near-duplicates (optionally ``where``), in reading order."""
+        if not self.has(table):  # a run table no partition wrote rows for
+            return pd.DataFrame(columns=list(columns) if columns is not None else run_columns().get(table))
         cols = _names(columns if columns is not None else self.columns(table))
         cond = f"{KEPT}" + (f" AND ({where})" if where else "")
         return self.sql(f"SELECT {cols} FROM {table} WHERE {cond} ORDER BY {ORDER}", params)
 
     def count(self, table: str, where: str = "", kept: bool = True) -> int:
         """Rows of ``table`` (near-duplicates' rows left out unless ``kept`` is False)."""
+        if not self.has(table):
+            return 0
         conds = ([KEPT] if kept else []) + ([f"({where})"] if where else [])
         return int(self.scalar(f"SELECT count(*) FROM {table}" + (" WHERE " + " AND ".join(conds) if conds else "")))
 
