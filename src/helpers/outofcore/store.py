@@ -91,7 +91,7 @@ class Store:
 
     def scalar(self, query: str, params: list | None = None):
         """The one value ``query`` returns."""
-        return self.con.execute(query, params or []).fetchone()[0]
+        return self.con.sql(query, params=params or None).fetchall()[0][0]
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table`` (without the view's ordering columns)."""
