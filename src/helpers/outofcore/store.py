@@ -89,6 +89,17 @@ class Store:
         result = self.con.sql(query, params=params or None)
         return result.to_arrow_table().to_pandas() if result is not None else pd.DataFrame()
 
+    def typed(self, frame: pd.DataFrame, table: str) -> pd.DataFrame:
+        """``frame`` (rows of ``table``) with the in-memory table's object columns as objects again (None, not
+        NaN, for a missing value), so a view shows what it showed on the chain's own frames."""
+        source = (self.frames or {}).get(table)
+        if source is None:
+            return frame
+        for col in frame.columns:
+            if col in source.columns and source[col].dtype == object and frame[col].dtype != object:
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+        return frame
+
     def scalar(self, query: str, params: list | None = None):
         """The one value ``query`` returns."""
         return self.con.sql(query, params=params or None).fetchall()[0][0]
@@ -105,7 +116,7 @@ class Store:
             return pd.DataFrame(columns=list(columns) if columns is not None else run_columns().get(table))
         cols = _names(columns if columns is not None else self.columns(table))
         cond = f"{KEPT}" + (f" AND ({where})" if where else "")
-        return self.sql(f"SELECT {cols} FROM {table} WHERE {cond} ORDER BY {ORDER}", params)
+        return self.typed(self.sql(f"SELECT {cols} FROM {table} WHERE {cond} ORDER BY {ORDER}", params), table)
 
     def count(self, table: str, where: str = "", kept: bool = True) -> int:
         """Rows of ``table`` (near-duplicates' rows left out unless ``kept`` is False)."""
