@@ -72,9 +72,11 @@ def timed_run(folder: Path, out: Path, workers: int, backend: str, engine: str =
     return elapsed, peak
 
 
-def watched(cmd: list[str], interval: float = 0.1) -> tuple[float, int, dict[int, tuple[int, str]]]:
+def watched(cmd: list[str], interval: float = 0.1, spans: dict[int, tuple[float, float]] | None = None
+            ) -> tuple[float, int, dict[int, tuple[int, str]]]:
     """Run ``cmd``: wall time, peak RSS of its process tree (sampled every ``interval`` s) and peak RSS per
-    process (pid -> (bytes, the command's last 50 characters))."""
+    process (pid -> (bytes, the command's last 50 characters)); ``spans`` (when given) gets each process's first
+    and last sample time (seconds from the start)."""
     err = tempfile.TemporaryFile()  # not a pipe: a full pipe would stall the progress bar's writes
     t0 = time.perf_counter()
     proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=paths.ROOT)
@@ -88,6 +90,9 @@ def watched(cmd: list[str], interval: float = 0.1) -> tuple[float, int, dict[int
                     total += rss
                     label = per[p.pid][1] if p.pid in per else " ".join(p.cmdline())[-50:]
                     per[p.pid] = (max(per.get(p.pid, (0, ""))[0], rss), label)
+                    if spans is not None:
+                        now = time.perf_counter() - t0
+                        spans[p.pid] = (spans.get(p.pid, (now, now))[0], now)
                 except psutil.Error:
                     pass
             peak = max(peak, total)
