@@ -106,6 +106,8 @@ class Store:
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table`` (without the view's ordering columns)."""
+        if not self.has(table):
+            return list(run_columns().get(table, []))
         names = [r[0] for r in self.con.execute(f"DESCRIBE {table}").fetchall()]
         return [c for c in names if c not in ("filename", "file_row_number")]
 
@@ -125,13 +127,14 @@ class Store:
         conds = ([KEPT] if kept else []) + ([f"({where})"] if where else [])
         return int(self.scalar(f"SELECT count(*) FROM {table}" + (" WHERE " + " AND ".join(conds) if conds else "")))
 
-    def partitions(self, tables: Iterable[str], columns: dict[str, list[str]] | None = None
-                   ) -> Iterator[dict[str, pd.DataFrame]]:
-        """The named tables one partition at a time (kept rows, reading order; in memory: all at once)."""
+    def partitions(self, tables: Iterable[str], columns: dict[str, list[str]] | None = None,
+                   where: dict[str, tuple[str, list]] | None = None) -> Iterator[dict[str, pd.DataFrame]]:
+        """The named tables one partition at a time (kept rows, reading order; in memory: all at once);
+        ``where``: per table an SQL condition and its parameters."""
         tables = list(tables)
-        columns = columns or {}
+        columns, where = columns or {}, where or {}
         if not self.is_run:
-            yield {t: self.kept(t, columns.get(t)) for t in tables}
+            yield {t: self.kept(t, columns.get(t), *where.get(t, ("", None))) for t in tables}
             return
         names = sorted({f.name for t in tables for f in self.files.get(t, [])})
         for name in names:
@@ -142,9 +145,11 @@ class Store:
                 if path is None:
                     part[t] = pd.DataFrame(columns=cols)
                     continue
+                cond, params = where.get(t, ("", None))
                 listed = _names(cols) if cols else "*"
                 part[t] = self.sql(f"SELECT {listed} FROM read_parquet({_quoted(path)}, file_row_number=true) "
-                                   f"WHERE {KEPT} ORDER BY file_row_number")
+                                   f"WHERE {KEPT}" + (f" AND ({cond})" if cond else "") + " ORDER BY file_row_number",
+                                   params)
             yield part
 
     def close(self) -> None:
