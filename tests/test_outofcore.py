@@ -131,3 +131,73 @@ def test_a_run_table_without_partitions_reads_empty_with_its_columns(tmp_path):
     store = Store.open(tmp_path / "out")
     assert not store.has("flags") and store.count("flags") == 0
     assert "rule" in store.kept("flags").columns and store.kept("flags").empty
+
+
+def test_tactic_counts_and_views_equal_the_mention_views(local_run):
+    from helpers import tactics, units
+    from helpers.codebook import load_codebook
+    from helpers.outofcore import tactics as kernel
+
+    store, tables = Store.open(local_run), _kept(local_run)
+    mentions, sentences = tables["mentions"], tables["sentences"]
+    book = load_codebook().tactics
+    counted = kernel.Counts(store)
+    assert (counted.mentions, counted.units, counted.sentences) == \
+        (len(mentions), len(units.tactic_units(mentions)), units.sentences_with(mentions))
+    pd.testing.assert_frame_equal(kernel.stance_counts(counted, book), units.stance_counts(mentions, book))
+    pd.testing.assert_frame_equal(kernel.tactic_summary(counted, book, len(sentences)),
+                                  units.tactic_summary(mentions, book, len(sentences)))
+    pd.testing.assert_frame_equal(kernel.tactic_by_document(store, book),
+                                  tactics.tactic_by_document(mentions, tables["documents"], book))
+    pd.testing.assert_frame_equal(kernel.cooccurrence(store, book), tactics.cooccurrence(mentions, book))
+    for n in (1, 2, 4):
+        pd.testing.assert_frame_equal(kernel.quotes(store, n=n), tactics.typical_quotes(mentions, sentences, n=n),
+                                      check_dtype=False)
+    few, _ = kernel.quote_candidates(store, n=2)
+    assert few[["doc", "sent"]].drop_duplicates().shape[0] < units.sentences_with(mentions)
+
+
+def test_cue_discovery_reads_the_same_partitions(local_run):
+    """Cue discovery on the partitions whose tokens it reads gives the sheet it gives on the whole tables."""
+    from helpers.codebook import load_codebook
+    from helpers.cues import suggest_cues
+    from helpers.outofcore import tactics as kernel
+    from helpers.pipeline import token_frames
+
+    store = Store.open(local_run)
+    tables = load_run(local_run, ["documents", "sentences", "mentions"])
+    limited = kernel.discovery_tables(store, max_tokens=3000)
+    assert 0 < len(limited["sentences"]) < len(tables["sentences"])
+    assert set(limited["mentions"]["doc"]) <= set(limited["sentences"]["doc"])
+
+    COLUMNS = ["doc", "sent", "token", "start", "end"]
+
+    def sheet(t):
+        return suggest_cues(t["sentences"], t["mentions"], token_frames(local_run, columns=COLUMNS), load_codebook(), t["documents"],
+                            ["T01", "T07"], 2, max_tokens=3000)
+    pd.testing.assert_frame_equal(sheet(limited), sheet(tables))
+    assert kernel.discovery_tables(store)["sentences"].shape[0] == len(tables["sentences"])  # a small run: all
+
+
+def test_vocabulary_kernel_equals_the_whole_table_views(local_run):
+    from helpers import vocab
+    from helpers.outofcore import vocabulary as kv
+    from helpers.outofcore.corpus import corpus_tables, texts_for
+
+    store, tables = Store.open(local_run), _kept(local_run)
+    everything = load_run(local_run, ["documents", "edits"])
+    kept = tables["documents"].loc[tables["documents"]["duplicate_of"].isna(), "doc"]
+    pd.testing.assert_frame_equal(kv.stance_groups(store), vocab.stance_groups(kept, tables["mentions"]))
+    assert kv.frequent_cues(store, n=3) == vocab.frequent_cues(tables["mentions"], n=3)
+    edits = corpus_tables(store)["edits"]
+    spun = set(edits.loc[edits["kind"] == "spin", "raw_start"])
+    for term in kv.frequent_cues(store, n=2) + ["不存在的词"]:
+        hits = kv.kwic_hits(store, term, edits, spun, window=12, shown=5)
+        want = vocab.kwic(tables["sentences"], term, window=12, documents=everything["documents"], edits=everything["edits"])
+        assert len(hits.docs) == len(want) and hits.docs.tolist() == want["doc"].tolist()
+        assert hits.spun == int(want["raw_start"].isin(spun).sum())
+        pd.testing.assert_frame_equal(hits.shown, want.head(5), check_dtype=False)
+    docs = texts_for(store, kept[:3])
+    assert docs["doc"].tolist() == kept[:3].tolist() and docs["text"].str.len().gt(0).all()
+    plain = corpus_tables(store)["documents"]
+    assert "text" not in plain.columns and len(plain) == len(everything["documents"])
