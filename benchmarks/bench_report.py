@@ -87,8 +87,12 @@ def main() -> int:
     row.update(report_s=secs, report_peak_gb=peak / 1e9,
                kernels={name: {"peak_gb": rss / 1e9, "seconds": spans[pid][1] - spans[pid][0]}
                         for name, (pid, rss) in zip(labels, kernels)})
+    others = sorted(((rss, label) for pid, (rss, label) in per.items() if pid not in dict(kernels)), reverse=True)[:3]
+    row["other_processes"] = [{"peak_gb": rss / 1e9, "command": label} for rss, label in others]
     print(f"report: {secs:.0f} s, peak RSS of the process tree {peak / 1e9:.2f} GB; notebook kernels (GB, s): "
-          + ", ".join(f"{name} {k['peak_gb']:.2f} / {k['seconds']:.0f}" for name, k in row["kernels"].items()))
+          + ", ".join(f"{name} {k['peak_gb']:.2f} / {k['seconds']:.0f}" for name, k in row["kernels"].items())
+          + "; largest other processes (GB): " + ", ".join(f"{o['command'][-30:]!r} {o['peak_gb']:.2f}"
+                                                          for o in row["other_processes"]))
     html = report_dir / "study.html"
     print(f"study.html {html.stat().st_size / 1e6:.1f} MB, documents.csv "
           f"{(report_dir / 'documents.csv').stat().st_size / 1e6:.1f} MB")
