@@ -113,15 +113,20 @@ def test_a_dask_written_run_reads_the_same(corpus, local_run, tmp_path):
     _check_escalation(dask, _kept(out))
 
 
-def test_flagged_sentences_give_the_quotes_of_all_sentences(local_run):
+def test_crossing_flags_and_their_sentences_give_the_quotes_of_all_rows(local_run):
+    from helpers import legal
+
     store, tables = Store.open(local_run), _kept(local_run)
-    flags = store.kept("flags")
-    assert len(flags)
-    flagged = store.kept("sentences", ["doc", "sent", "start", "text"], "(doc, sent) IN (SELECT doc, sent FROM flags)")
+    crossed = store.kept("flags", None, "stance LIKE 'crossed%'")
+    assert 0 < len(crossed) < len(tables["flags"])
+    flagged = store.kept("sentences", ["doc", "sent", "start", "text"],
+                         "(doc, sent) IN (SELECT doc, sent FROM flags WHERE stance LIKE 'crossed%')")
     assert len(flagged) < len(tables["sentences"])
     rules = load_rules(paths.LEXICONS / "red_lines.csv")
-    pd.testing.assert_frame_equal(quotes.cited_quotes(flags, flagged, rules),
+    pd.testing.assert_frame_equal(quotes.cited_quotes(crossed, flagged, rules),
                                   quotes.cited_quotes(tables["flags"], tables["sentences"], rules))
+    narrow = store.kept("flags", ["doc", "sent", "rule", "stance"])
+    pd.testing.assert_frame_equal(legal.compliance_gap(narrow), legal.compliance_gap(tables["flags"]))
 
 
 def test_a_run_table_without_partitions_reads_empty_with_its_columns(tmp_path):
