@@ -22,8 +22,9 @@ from ..pipeline import is_run, run_columns, run_files, study_tables
 TABLES = ("documents", "edits", "errors", "sentences", "tokens", "mentions", "flags")
 ORDER = "filename, file_row_number"
 """Each view's reading order: partition by partition (their files sort in partition order), rows as written."""
-KEPT = "doc NOT IN (SELECT doc FROM documents WHERE duplicate_of IS NOT NULL AND duplicate_of <> '')"
-"""The rows of documents that are not near-duplicates (``helpers.clean.without_duplicates``; doc never NULL)."""
+KEPT = "doc NOT IN (SELECT doc FROM _duplicates)"
+"""The rows of documents that are not near-duplicates (``helpers.clean.without_duplicates``; doc never NULL): the
+near-duplicates are listed once when the store opens, not looked up in every partition's query."""
 MEMORY_LIMIT = os.environ.get("CUISHOU_DUCKDB_MEMORY", "1GB")
 """DuckDB's working memory; beyond it joins and sorts spill to a temporary folder."""
 
@@ -64,6 +65,12 @@ class Store:
                 if len(frame.columns):
                     self.con.register(f"_{name}", frame.assign(filename="", file_row_number=np.arange(len(frame))))
                     self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM _{name}")
+
+        if self.has("documents"):
+            self.con.execute("CREATE TEMP TABLE _duplicates AS SELECT DISTINCT doc FROM documents "
+                             "WHERE duplicate_of IS NOT NULL AND duplicate_of <> ''")
+        else:
+            self.con.execute("CREATE TEMP TABLE _duplicates (doc VARCHAR)")
 
     @classmethod
     def open(cls, corpus: str | Path | None = None, lexicons: str | Path | None = None,

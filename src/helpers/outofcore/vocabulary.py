@@ -9,7 +9,6 @@ import pandas as pd
 
 from .. import vocab
 from ..pipeline import token_frames
-from .corpus import texts_for
 from .store import KEPT, Store
 
 
@@ -54,12 +53,15 @@ def kwic_hits(store: Store, term: str, edits: pd.DataFrame, spun: set, window: i
     first: list[pd.DataFrame] = []
     docs: list[pd.Series] = []
     at_spin, have = 0, 0
-    for part in store.partitions(["sentences"], {"sentences": ["doc", "sent", "start", "end", "raw_start", "text"]},
+    for part in store.partitions(["sentences", "documents"],
+                                 {"sentences": ["doc", "sent", "start", "end", "raw_start", "text"],
+                                  "documents": ["doc", "text", "raw_start", "source_doc"]},
                                  where={"sentences": ("contains(text, ?)", [term])}):
-        sentences = part["sentences"]
+        sentences, documents = part["sentences"], part["documents"]  # documents never span partitions
         if not len(sentences):
             continue
-        hits = vocab.kwic(sentences, term, window=window, documents=texts_for(store, sentences["doc"]), edits=edits)
+        documents = documents[documents["doc"].isin(set(sentences["doc"]))]
+        hits = vocab.kwic(sentences, term, window=window, documents=documents, edits=edits)
         docs.append(hits["doc"])
         at_spin += int(hits["raw_start"].isin(spun).sum())
         if have < shown:
