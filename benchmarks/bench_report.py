@@ -25,6 +25,15 @@ from bench_run import watched  # the same process-tree sampler as the throughput
 from helpers import paths
 
 DATA = paths.ROOT / "benchmarks" / "data"
+NOTEBOOKS_ONLY = """
+import sys
+from pathlib import Path
+from helpers import paths
+from helpers.report.build import execute_notebooks, study_notebooks
+corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
+params = {"CORPUS": str(corpus.resolve()), "LEXICONS": str(paths.LEXICONS), "OUT": str(out.resolve()), "SEED": 20261130}
+execute_notebooks(study_notebooks(paths.NOTEBOOKS), out / "executed", params, cwd=paths.NOTEBOOKS, progress=False)
+"""
 
 
 def build_corpus(megabytes: int, seed: int = 0) -> tuple[Path, int, int]:
@@ -65,6 +74,8 @@ def main() -> int:
     ap.add_argument("--backend", default="rjieba")
     ap.add_argument("--reuse", action="store_true", help="keep a finished run of this size instead of running again")
     ap.add_argument("--label", default="current", help="the design measured, as bench_report.json records it")
+    ap.add_argument("--notebooks-only", action="store_true",
+                    help="execute the notebooks (as the report does) without the export that follows them")
     args = ap.parse_args()
     folder, n_files, chars = build_corpus(args.mb)
     print(f"corpus {args.mb} MB of distinct documents: {n_files:,} files, {chars:,} chars", flush=True)
@@ -78,8 +89,11 @@ def main() -> int:
         row.update(run_s=secs, run_peak_gb=peak / 1e9)
     shutil.rmtree(report_dir, ignore_errors=True)
     spans: dict[int, tuple[float, float]] = {}
-    secs, peak, per = watched([sys.executable, "-m", "helpers", "report", "--corpus", str(run_dir),
-                               "--out", str(report_dir)], interval=0.2, spans=spans)
+    cmd = [sys.executable, "-m", "helpers", "report", "--corpus", str(run_dir), "--out", str(report_dir)]
+    if args.notebooks_only:  # the notebooks with the report's parameters; no facts, key findings, explorer or HTML
+        cmd = [sys.executable, "-c", NOTEBOOKS_ONLY, str(run_dir), str(report_dir)]
+    row["notebooks_only"] = args.notebooks_only
+    secs, peak, per = watched(cmd, interval=0.2, spans=spans)
     # one kernel per notebook, started in notebook order: by process id (not reused within a report build)
     kernels = [(pid, rss) for pid, (rss, label) in sorted(per.items()) if "HistoryManager" in label or "kernel" in label]
     names = sorted(p.stem for p in (paths.ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -93,9 +107,15 @@ def main() -> int:
           + ", ".join(f"{name} {k['peak_gb']:.2f} / {k['seconds']:.0f}" for name, k in row["kernels"].items())
           + "; largest other processes (GB): " + ", ".join(f"{o['command'][-30:]!r} {o['peak_gb']:.2f}"
                                                           for o in row["other_processes"]))
+    durations = {}
+    for nb in sorted((report_dir / "executed").glob("*.ipynb")):
+        durations[nb.stem] = json.loads(nb.read_text())["metadata"].get("papermill", {}).get("duration")
+    row["papermill_seconds"] = durations
+    print("notebook execution (papermill, s): " + ", ".join(f"{k} {v:.0f}" for k, v in durations.items() if v))
     html = report_dir / "study.html"
-    print(f"study.html {html.stat().st_size / 1e6:.1f} MB, documents.csv "
-          f"{(report_dir / 'documents.csv').stat().st_size / 1e6:.1f} MB")
+    if html.exists():
+        print(f"study.html {html.stat().st_size / 1e6:.1f} MB, documents.csv "
+              f"{(report_dir / 'documents.csv').stat().st_size / 1e6:.1f} MB")
     log = DATA / "bench_report.json"
     rows = json.loads(log.read_text()) if log.exists() else []
     log.write_text(json.dumps(rows + [row], indent=1))
