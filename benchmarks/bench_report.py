@@ -95,7 +95,7 @@ def main() -> int:
     row["notebooks_only"] = args.notebooks_only
     secs, peak, per = watched(cmd, interval=0.2, spans=spans)
     # one kernel per notebook, started in notebook order: by process id (not reused within a report build)
-    kernels = [(pid, rss) for pid, (rss, label) in sorted(per.items()) if "HistoryManager" in label or "kernel" in label]
+    kernels = [(pid, rss) for pid, (rss, label) in sorted(per.items()) if "HistoryManager" in label]  # ipykernel_launcher
     names = sorted(p.stem for p in (paths.ROOT / "notebooks").glob("[0-9]*.ipynb"))
     labels = names if len(names) == len(kernels) else [f"kernel {i + 1}" for i in range(len(kernels))]
     row.update(report_s=secs, report_peak_gb=peak / 1e9,
