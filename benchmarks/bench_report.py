@@ -94,8 +94,9 @@ def main() -> int:
         cmd = [sys.executable, "-c", NOTEBOOKS_ONLY, str(run_dir), str(report_dir)]
     row["notebooks_only"] = args.notebooks_only
     secs, peak, per = watched(cmd, interval=0.2, spans=spans)
-    # one kernel per notebook, started in notebook order: by process id (not reused within a report build)
-    kernels = [(pid, rss) for pid, (rss, label) in sorted(per.items()) if "HistoryManager" in label]  # ipykernel_launcher
+    # one kernel per notebook, in the order they started (process ids wrap around, so not by id)
+    kernels = sorted(((pid, rss) for pid, (rss, label) in per.items() if "HistoryManager" in label),
+                     key=lambda k: spans[k[0]][0])
     names = sorted(p.stem for p in (paths.ROOT / "notebooks").glob("[0-9]*.ipynb"))
     labels = names if len(names) == len(kernels) else [f"kernel {i + 1}" for i in range(len(kernels))]
     row.update(report_s=secs, report_peak_gb=peak / 1e9,
