@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from helpers import paths
-from helpers.__main__ import _blocks, main
+from helpers.__main__ import blocks, main
 from helpers.codebook import load_codebook
 from helpers.pipeline import other_actor_mentions, sentence_records, study_tables
 from helpers.tactics import code_sentences
@@ -44,10 +44,10 @@ def test_the_bundled_corpus_codes_in_one_pass_as_in_two():
 
 
 def test_blocks_split_a_stream_and_keep_one_empty_block():
-    assert list(_blocks(iter(range(5)), 2)) == [[0, 1], [2, 3], [4]]
-    assert list(_blocks(iter(range(4)), 2)) == [[0, 1], [2, 3]]
-    assert list(_blocks(iter(range(3)), None)) == [[0, 1, 2]]
-    assert list(_blocks(iter([]), 2)) == [[]]
+    assert list(blocks(iter(range(5)), 2)) == [[0, 1], [2, 3], [4]]
+    assert list(blocks(iter(range(4)), 2)) == [[0, 1], [2, 3]]
+    assert list(blocks(iter(range(3)), None)) == [[0, 1, 2]]
+    assert list(blocks(iter([]), 2)) == [[]]
 
 
 def test_streamed_json_lines_cover_every_sentence(tmp_path, capsys):

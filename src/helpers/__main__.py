@@ -44,7 +44,7 @@ def _code(args: argparse.Namespace) -> int:
     records = (rec for tables in all_tables for rec in sentence_records(tables, other_actor_mentions(tables, args.lexicons)))
     n = 0
     # JSON lines stream, a block of records at a time; a CSV is one table of every record
-    for block in _blocks(records, 2000 if args.format == "jsonl" else None):
+    for block in blocks(records, 2000 if args.format == "jsonl" else None):
         n += len(block)
         if not n and not failed:
             _error(f"{', '.join(args.paths)}: no documents to code")
@@ -55,7 +55,7 @@ def _code(args: argparse.Namespace) -> int:
     return exit_status(n, failed)
 
 
-def _blocks(items: Iterator[dict], size: int | None) -> Iterator[list[dict]]:
+def blocks(items: Iterator[dict], size: int | None) -> Iterator[list[dict]]:
     """``items`` in lists of at most ``size`` (``None``: one list of all); an empty list when there are none."""
     block: list[dict] = []
     sent = False
