@@ -25,8 +25,8 @@ def corpus_tables(store: Store) -> dict[str, pd.DataFrame]:
 
 
 def texts_for(store: Store, docs: Iterable[str], sources: bool = False) -> pd.DataFrame:
-    """The documents rows (with ``text``) of ``docs``; with ``sources``, of every document sharing an input
-    document (``source_doc``) with one of them (what ``clean.rebuild_source`` reads), in reading order."""
+    """The documents rows (with ``text``) of ``docs`` (``sources``: all of their input documents), in reading order."""
+    # sources: every document sharing a source_doc with one of them, which clean.rebuild_source reads
     wanted = pd.DataFrame({"doc": pd.unique(pd.Series(list(docs), dtype=object))})
     columns = store.columns("documents")
     store.con.register("_wanted", wanted)

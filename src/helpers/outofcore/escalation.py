@@ -66,8 +66,8 @@ def _summed_cues(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def escalation(store: Store, stages_path: str | Path, n_perm: int = 5000, seed: int = 0,
                testable: Callable[[pd.DataFrame], bool] | None = None, scenarios: bool = True) -> Escalation:
-    """Notebook 04's kernel on ``store`` (kept documents only): units, tactic mix, cues, prohibitions and, when
-    ``scenarios``, the sensitivity table (``escalate.sensitivity``'s rows, with ``n_perm``, ``seed``, ``testable``)."""
+    """Notebook 04's kernel on ``store``'s kept documents, with the sensitivity table when ``scenarios``."""
+    # units, tactic mix, cues, prohibitions; scenarios: escalate.sensitivity's rows (n_perm, seed, testable)
     stages = esc.load_stages(stages_path)
     mapped = {mapping: esc.load_stages(stages_path, mapping) for mapping in stages.mappings} if scenarios else {}
     con = store.con

@@ -97,8 +97,8 @@ class Store:
         return result.to_arrow_table().to_pandas() if result is not None else pd.DataFrame()
 
     def typed(self, frame: pd.DataFrame, table: str) -> pd.DataFrame:
-        """``frame`` (rows of ``table``) with the in-memory table's object columns as objects again (None, not
-        NaN, for a missing value), so a view shows what it showed on the chain's own frames."""
+        """``frame`` (rows of ``table``) with the in-memory table's object columns as objects (None, not NaN)."""
+        # so a view shows what it showed on the chain's own frames
         source = (self.frames or {}).get(table)
         if source is None:
             return frame
@@ -136,8 +136,8 @@ class Store:
 
     def partitions(self, tables: Iterable[str], columns: dict[str, list[str]] | None = None,
                    where: dict[str, tuple[str, list]] | None = None) -> Iterator[dict[str, pd.DataFrame]]:
-        """The named tables one partition at a time (kept rows, reading order; in memory: all at once);
-        ``where``: per table an SQL condition and its parameters."""
+        """The named tables one partition at a time (kept rows, reading order; in memory: all at once)."""
+        # where: per table an SQL condition and its parameters
         tables = list(tables)
         columns, where = columns or {}, where or {}
         if not self.is_run:

@@ -64,11 +64,11 @@ def cooccurrence(store: Store, tactics: pd.DataFrame) -> pd.DataFrame:
 
 
 def quote_candidates(store: Store, n: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The kept mentions and sentences (``doc, sent, text``) of the sentences that can be a tactic's typical quote:
-    per tactic its ``n`` best sentences overall and the ``n`` best first sentences of their documents, ranked as
-    ``tactics.typical_quotes`` ranks them (more distinct cues, fewer other tactics, shorter, then doc and sent).
-    ``typical_quotes`` on them picks what it picks on all sentences: a document's first row is among the
-    candidates whenever a later row of it is, and every row it picks ranks within the top ``n`` either way."""
+    """The kept mentions and sentences (``doc, sent, text``) of the sentences that can be a typical quote."""
+    # Per tactic its n best sentences overall and the n best first sentences of their documents, ranked as
+    # tactics.typical_quotes ranks them (more distinct cues, fewer other tactics, shorter, then doc and sent).
+    # typical_quotes on them picks what it picks on all sentences: a document's first row is among the
+    # candidates whenever a later row of it is, and every row it picks ranks within the top n either way.
     ranked = f"""WITH per AS (
         SELECT tactic, doc, sent, count(DISTINCT cue) AS n_cues FROM mentions WHERE {KEPT} GROUP BY ALL),
       tac AS (SELECT doc, sent, count(DISTINCT tactic) AS n_tactics FROM mentions WHERE {KEPT} GROUP BY ALL),
@@ -99,9 +99,9 @@ def quotes(store: Store, n: int = 2) -> pd.DataFrame:
 
 
 def discovery_tables(store: Store, max_tokens: int = cues.MAX_TOKENS) -> dict[str, pd.DataFrame]:
-    """What ``cues.suggest_for_corpus`` reads, limited to the partitions it reads tokens of (up to ``max_tokens``
-    tokens, whole partitions, as ``cues.suggest_cues`` reads them): all their documents' sentences and mentions,
-    the documents' ids and hashes (the sheet's corpus checksum covers every document)."""
+    """What ``cues.suggest_for_corpus`` reads, limited to the partitions whose tokens it reads (``max_tokens``)."""
+    # whole partitions, as cues.suggest_cues reads them: their sentences and mentions; every document's id and
+    # hash (the sheet's corpus checksum covers every document)
     if not store.is_run:
         return {"documents": store.frames["documents"], "sentences": store.frames["sentences"],
                 "mentions": store.frames["mentions"]}

@@ -48,8 +48,7 @@ class Hits(NamedTuple):
 
 
 def kwic_hits(store: Store, term: str, edits: pd.DataFrame, spun: set, window: int = 12, shown: int = 30) -> Hits:
-    """``vocab.kwic`` of ``term`` over the kept sentences (context from the document text, raw offsets through
-    ``edits``), found one partition at a time; ``spun``: raw offsets of spinning repairs."""
+    """``vocab.kwic`` of ``term`` over the kept sentences, one partition at a time (``spun``: spin repairs' offsets)."""
     first: list[pd.DataFrame] = []
     docs: list[pd.Series] = []
     at_spin, have = 0, 0
