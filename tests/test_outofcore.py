@@ -83,8 +83,8 @@ def _check_escalation(store: Store, tables: dict[str, pd.DataFrame]) -> None:
         pd.testing.assert_frame_equal(view(k.units), view(units))
     pd.testing.assert_frame_equal(oe.stage_sources(store), pd.crosstab(
         sentences["stage_source"].fillna("unstaged"), sentences["stage"].fillna("—"), margins=True))
-    pd.testing.assert_frame_equal(oe.position_table(store), esc.intensity_by_position(sentences))
-    pd.testing.assert_frame_equal(oe.position_trend(store, n_perm=200, seed=SEED),
+    pd.testing.assert_frame_equal(oe.position_table(k), esc.intensity_by_position(sentences))
+    pd.testing.assert_frame_equal(oe.position_trend(k, n_perm=200, seed=SEED),
                                   esc.position_trend(sentences, n_perm=200, seed=SEED))
     clauses = sentences.loc[sentences["stage_source"] == "clauses", ["doc", "stage_cue", "text"]]
     pd.testing.assert_frame_equal(oe.clause_sentences(store), clauses.reset_index(drop=True), check_dtype=False)

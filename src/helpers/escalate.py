@@ -354,9 +354,13 @@ def intensity_by_position(sentences: pd.DataFrame, bins: int = 5) -> pd.DataFram
 
     ``sentences`` from ``assign_stages`` (uses ``intensity``); duplicates should be dropped first.
     """
-    pos = relative_position(sentences)
+    return position_bins(relative_position(sentences), sentences["intensity"].astype(float), bins)
+
+
+def position_bins(pos: pd.Series, intensity: pd.Series, bins: int = 5) -> pd.DataFrame:
+    """``intensity_by_position`` from each sentence's relative position and intensity (aligned Series)."""
     b = np.minimum((pos * bins).astype(int), bins - 1)
-    frame = pd.DataFrame({"bin": b, "intensity": sentences["intensity"].astype(float)})
+    frame = pd.DataFrame({"bin": b, "intensity": intensity})
     rows = []
     for i in range(bins):
         v = frame.loc[frame["bin"] == i, "intensity"]

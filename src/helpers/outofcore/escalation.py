@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import escalate as esc
 from ..units import stage_tactic_units
-from .store import KEPT, ORDER, Store
+from .store import KEPT, Store
 
 SENTENCE_COLUMNS = ["doc", "sent", "start", "end", "para", "text", "stage", "stage_source", "stage_cue", "intensity"]
 MENTION_COLUMNS = ["doc", "sent", "tactic", "modality", "start", "end", "weight"]
@@ -37,6 +37,9 @@ class Escalation:
     cue_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
     forbidden: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    positions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Every kept sentence's position in its article (``escalate.relative_position``) and ``intensity``, in reading
+    order: two numbers a sentence, for the position table and trend."""
 
 
 def _insert(store: Store, table: str, frame: pd.DataFrame) -> None:
@@ -76,7 +79,7 @@ def escalation(store: Store, stages_path: str | Path, n_perm: int = 5000, seed: 
     con.execute(f"CREATE TEMP TABLE _units ({UNIT_SCHEMA})")
     con.execute(f"CREATE TEMP TABLE _scenario_units (mapping VARCHAR, weighting VARCHAR, {UNIT_SCHEMA})")
     out = Escalation()
-    tactic_units, forbidden, cues, present = [], [], [], set()
+    tactic_units, forbidden, cues, positions, present = [], [], [], [], set()
     s_cols = [c for c in SENTENCE_COLUMNS if c in store.columns("sentences")]
     for part in store.partitions(["documents", "sentences", "mentions"],
                                  {"documents": ["doc", "title"], "sentences": s_cols, "mentions": MENTION_COLUMNS}):
@@ -84,6 +87,8 @@ def escalation(store: Store, stages_path: str | Path, n_perm: int = 5000, seed: 
         out.n_sentences += len(sentences)
         if not len(sentences):
             continue
+        positions.append(pd.DataFrame({"pos": esc.relative_position(sentences).to_numpy(float),
+                                       "intensity": sentences["intensity"].to_numpy(float)}))
         staged = esc.staged_mentions(sentences, mentions, stages)
         out.n_staged_mentions += len(staged)
         out.n_pressure_sentences += len(staged.drop_duplicates(["doc", "sent"]))
@@ -106,6 +111,8 @@ def escalation(store: Store, stages_path: str | Path, n_perm: int = 5000, seed: 
     both = [f for f in tactic_units if len(f)]
     out.tactic_units = pd.concat(both, ignore_index=True) if both else pd.DataFrame(columns=["stage", "tactic"])
     out.cue_counts = _summed_cues(cues)
+    out.positions = pd.concat(positions, ignore_index=True) if positions else \
+        pd.DataFrame({"pos": pd.Series(dtype=float), "intensity": pd.Series(dtype=float)})
     gone = [f for f in forbidden if len(f)]
     out.forbidden = pd.concat(gone, ignore_index=True) if gone else pd.DataFrame(columns=["tactic", "stage"])
     if scenarios:
@@ -140,35 +147,12 @@ def clause_sentences(store: Store) -> pd.DataFrame:
     return store.kept("sentences", ["doc", "stage_cue", "text"], "stage_source = 'clauses'")
 
 
-POSITION_SQL = """
-WITH s AS (
-  SELECT intensity, {order},
-         ((start + "end") / 2.0) / nullif(CAST(max("end") OVER (PARTITION BY doc) AS DOUBLE), 0) AS raw_pos
-  FROM sentences WHERE {kept}
-), p AS (SELECT intensity, {order}, least(greatest(raw_pos, 0.0), 1.0) AS pos FROM s)
-"""
+def position_table(kernel: Escalation, bins: int = 5) -> pd.DataFrame:
+    """``escalate.intensity_by_position`` from the kernel's sentence positions (one row per bin)."""
+    return esc.position_bins(kernel.positions["pos"], kernel.positions["intensity"], bins)
 
 
-def position_table(store: Store, bins: int = 5) -> pd.DataFrame:
-    """``escalate.intensity_by_position`` over the kept sentences, aggregated by SQL (one row per bin)."""
-    order = ORDER
-    agg = store.sql(POSITION_SQL.format(order=order, kept=KEPT) +
-                    f"SELECT least(CAST(floor(pos * {bins}) AS BIGINT), {bins - 1}) AS bin, count(*) AS n_sentences, "
-                    "count(intensity) AS n_pressure, avg(intensity) AS mean_intensity, "
-                    "max(intensity) AS max_intensity FROM p GROUP BY 1").set_index("bin")
-    rows = []
-    for i in range(bins):
-        n = int(agg["n_sentences"].get(i, 0))
-        k = int(agg["n_pressure"].get(i, 0))
-        rows.append({"bin": i, "lo": i / bins, "hi": (i + 1) / bins, "n_sentences": n, "n_pressure": k,
-                     "share_pressure": k / n if n else np.nan,
-                     "mean_intensity": float(agg["mean_intensity"][i]) if k else np.nan,
-                     "max_intensity": float(agg["max_intensity"][i]) if k else np.nan})
-    return pd.DataFrame(rows)
-
-
-def position_trend(store: Store, n_perm: int = 5000, seed: int = 0) -> pd.DataFrame:
+def position_trend(kernel: Escalation, n_perm: int = 5000, seed: int = 0) -> pd.DataFrame:
     """``escalate.position_trend`` on the pressure sentences' positions and intensities (reading order)."""
-    frame = store.sql(POSITION_SQL.format(order=ORDER, kept=KEPT) +
-                      f"SELECT pos, intensity FROM p WHERE pos IS NOT NULL AND intensity IS NOT NULL ORDER BY {ORDER}")
-    return pd.DataFrame([esc.ordinal_trend(frame["pos"], frame["intensity"].astype(float), n_perm=n_perm, seed=seed)])
+    frame = kernel.positions.dropna()
+    return pd.DataFrame([esc.ordinal_trend(frame["pos"], frame["intensity"], n_perm=n_perm, seed=seed)])
