@@ -9,7 +9,10 @@ git-ignored), then measures in one session:
 - peak RSS (driver + workers, sampled every 0.1 s) at 10 MB vs 100 MB,
 - Dask overhead versus the local engine.
 
-Usage: .venv/bin/python benchmarks/bench_run.py [--sizes 10 100] [--quick]
+With ``--scaling``: only rjieba with 1 and then 2 workers on the largest size (issue 20's target: 2 workers at least
+1.7x one worker on 100 MB), with the machine's load average before each run.
+
+Usage: .venv/bin/python benchmarks/bench_run.py [--sizes 10 100] [--quick] [--scaling]
 """
 from __future__ import annotations
 
@@ -72,9 +75,11 @@ def timed_run(folder: Path, out: Path, workers: int, backend: str, engine: str =
     return elapsed, peak
 
 
-def watched(cmd: list[str], interval: float = 0.1) -> tuple[float, int, dict[int, tuple[int, str]]]:
+def watched(cmd: list[str], interval: float = 0.1, spans: dict[int, tuple[float, float]] | None = None
+            ) -> tuple[float, int, dict[int, tuple[int, str]]]:
     """Run ``cmd``: wall time, peak RSS of its process tree (sampled every ``interval`` s) and peak RSS per
-    process (pid -> (bytes, the command's last 50 characters))."""
+    process (pid -> (bytes, the command's last 50 characters)); ``spans`` (when given) gets each process's first
+    and last sample time (seconds from the start)."""
     err = tempfile.TemporaryFile()  # not a pipe: a full pipe would stall the progress bar's writes
     t0 = time.perf_counter()
     proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=paths.ROOT)
@@ -88,6 +93,9 @@ def watched(cmd: list[str], interval: float = 0.1) -> tuple[float, int, dict[int
                     total += rss
                     label = per[p.pid][1] if p.pid in per else " ".join(p.cmdline())[-50:]
                     per[p.pid] = (max(per.get(p.pid, (0, ""))[0], rss), label)
+                    if spans is not None:
+                        now = time.perf_counter() - t0
+                        spans[p.pid] = (spans.get(p.pid, (now, now))[0], now)
                 except psutil.Error:
                     pass
             peak = max(peak, total)
@@ -101,11 +109,30 @@ def watched(cmd: list[str], interval: float = 0.1) -> tuple[float, int, dict[int
     return elapsed, peak, per
 
 
+def scaling(megabytes: int) -> int:
+    """rjieba with 1 and with 2 workers on the ``megabytes`` corpus: chars/s, peak RSS and their ratio."""
+    import os
+
+    folder, chars = build_corpus(megabytes)
+    speeds = {}
+    for workers in (1, 2):
+        load = os.getloadavg()[0]
+        secs, rss = timed_run(folder, DATA / "out_scaling", workers, "rjieba")
+        speeds[workers] = chars / secs
+        print(f"{megabytes} MB rjieba, {workers} worker(s): {secs:.0f} s, {chars / secs:,.0f} chars/s, peak RSS "
+              f"{rss / 1e6:,.0f} MB (load average before: {load:.1f})", flush=True)
+    print(f"2 workers / 1 worker: {speeds[2] / speeds[1]:.2f}x")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", nargs="+", type=int, default=[10, 100])
     ap.add_argument("--quick", action="store_true", help="only the 10 MB matrix, no 100 MB run")
+    ap.add_argument("--scaling", action="store_true", help="only rjieba, 1 then 2 workers, on the largest size")
     args = ap.parse_args()
+    if args.scaling:
+        return scaling(args.sizes[-1])
     small, big = args.sizes[0], args.sizes[-1]
     folder, chars = build_corpus(small)
     print(f"corpus {small} MB: {chars:,} chars in {len(list(folder.glob('*.txt')))} files")

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ def _code(args: argparse.Namespace) -> int:
     all_tables = []
     for target in args.paths:
         try:
-            tables = study_tables(target, lexicons, tokens=False, **_columns(args))
+            tables = study_tables(target, lexicons, tokens=False, other_actors=True, **_columns(args))
         except (CorpusError, RunIncomplete, UsageError, OSError) as exc:
             _error(exc)
             failed += 1
@@ -50,14 +51,31 @@ def _code(args: argparse.Namespace) -> int:
             _error(f"{err.source}: {err.reason}")
             failed += 1
         all_tables.append(tables)
-    records = [rec for tables in all_tables for rec in sentence_records(tables, other_actor_mentions(tables, lexicons))]
-    if not records and not failed:
-        _error(f"{', '.join(args.paths)}: no documents to code")
-    buffer = io.StringIO()
-    write_records(records, args.format, buffer)
-    if not write_stdout(buffer.getvalue()):
-        return EXIT_BROKEN_PIPE
-    return exit_status(len(records), failed)
+    records = (rec for tables in all_tables for rec in sentence_records(tables, other_actor_mentions(tables, lexicons)))
+    n = 0
+    # JSON lines stream, a block of records at a time; a CSV is one table of every record
+    for block in blocks(records, 2000 if args.format == "jsonl" else None):
+        n += len(block)
+        if not n and not failed:
+            _error(f"{', '.join(args.paths)}: no documents to code")
+        buffer = io.StringIO()
+        write_records(block, args.format, buffer)
+        if not write_stdout(buffer.getvalue()):
+            return EXIT_BROKEN_PIPE
+    return exit_status(n, failed)
+
+
+def blocks(items: Iterator[dict], size: int | None) -> Iterator[list[dict]]:
+    """``items`` in lists of at most ``size`` (``None``: one list of all); an empty list when there are none."""
+    block: list[dict] = []
+    sent = False
+    for item in items:
+        block.append(item)
+        if size is not None and len(block) == size:
+            yield block
+            block, sent = [], True
+    if block or not sent:
+        yield block
 
 
 def _clean(args: argparse.Namespace) -> int:

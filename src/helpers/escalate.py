@@ -354,9 +354,13 @@ def intensity_by_position(sentences: pd.DataFrame, bins: int = 5) -> pd.DataFram
 
     ``sentences`` from ``assign_stages`` (uses ``intensity``); duplicates should be dropped first.
     """
-    pos = relative_position(sentences)
+    return position_bins(relative_position(sentences), sentences["intensity"].astype(float), bins)
+
+
+def position_bins(pos: pd.Series, intensity: pd.Series, bins: int = 5) -> pd.DataFrame:
+    """``intensity_by_position`` from each sentence's relative position and intensity (aligned Series)."""
     b = np.minimum((pos * bins).astype(int), bins - 1)
-    frame = pd.DataFrame({"bin": b, "intensity": sentences["intensity"].astype(float)})
+    frame = pd.DataFrame({"bin": b, "intensity": intensity})
     rows = []
     for i in range(bins):
         v = frame.loc[frame["bin"] == i, "intensity"]
@@ -425,21 +429,33 @@ def sensitivity(sentences: pd.DataFrame, mentions: pd.DataFrame, documents: pd.D
     columns empty (NaN, ``p_method`` ``skipped``), e.g. ``helpers.guards.trend_reason`` finding too few units.
     """
     base = load_stages(stages_path)
-    schemes: dict[str, Mapping[str, float] | None] = {"codebook": None, **base.weightings}
-    present = set(mentions["tactic"])
-    for name, weights in base.weightings.items():  # every tactic of the corpus, not only the pressure ones
-        if present - set(weights):
-            raise ValueError(f"weighting {name} lacks tactics {sorted(present - set(weights))}")
+    schemes = weighting_schemes(stages_path, mentions["tactic"])
     rows = []
     for mapping in base.mappings:
         st = load_stages(stages_path, mapping)
         pressure = staged_mentions(assign_stages(sentences, mentions, documents, st), mentions, st)
         for name, weights in schemes.items():  # a weighting changes weights only, never a mention's stage
             units = stage_units(pressure if weights is None else reweight(pressure, weights))
-            trend = trend_test(units, n_perm=n_perm, seed=seed).iloc[0] if testable is None or testable(units) \
-                else {"tau_b": np.nan, "p_perm": np.nan, "p_method": "skipped"}
-            means = units.groupby("stage")["intensity"].mean()
-            rows.append({"weighting": name, "mapping": mapping, "n_units": len(units),
-                         **{f"mean_{s}": float(means.get(s, np.nan)) for s in STAGES},
-                         "tau_b": trend["tau_b"], "p_perm": trend["p_perm"], "p_method": trend["p_method"]})
+            rows.append(scenario_row(name, mapping, units, n_perm, seed, testable))
     return pd.DataFrame(rows)
+
+
+def weighting_schemes(stages_path: str | Path | None, tactics: Iterable[str]) -> dict[str, Mapping[str, float] | None]:
+    """The weightings of ``stages.yaml`` (``codebook``: None, the mentions' own weights); ``ValueError`` when one
+    lacks a tactic of ``tactics``."""
+    base = load_stages(stages_path)
+    present = set(tactics)
+    for name, weights in base.weightings.items():  # every tactic of the corpus, not only the pressure ones
+        if present - set(weights):
+            raise ValueError(f"weighting {name} lacks tactics {sorted(present - set(weights))}")
+    return {"codebook": None, **base.weightings}
+
+
+def scenario_row(weighting: str, mapping: str, units: pd.DataFrame, n_perm: int, seed: int, testable=None) -> dict:
+    """One row of ``sensitivity``: the stage means and trend test of one scenario's ``units``."""
+    trend = trend_test(units, n_perm=n_perm, seed=seed).iloc[0] if testable is None or testable(units) \
+        else {"tau_b": np.nan, "p_perm": np.nan, "p_method": "skipped"}
+    means = units.groupby("stage")["intensity"].mean()
+    return {"weighting": weighting, "mapping": mapping, "n_units": len(units),
+            **{f"mean_{s}": float(means.get(s, np.nan)) for s in STAGES},
+            "tau_b": trend["tau_b"], "p_perm": trend["p_perm"], "p_method": trend["p_method"]}

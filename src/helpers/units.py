@@ -33,8 +33,15 @@ def stance_counts(mentions: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame
     """Sentences per tactic (rows, codebook order) and stance (columns prescribed, prohibited, reported, and
     mixed when any sentence holds a tactic in two stances); the row sums are the sentences with the tactic."""
     units = tactic_units(mentions)
-    columns = list(MODALITIES) + ([MIXED] if (units["modality"] == MIXED).any() else [])
-    table = pd.crosstab(units["tactic"], units["modality"]) if len(units) else pd.DataFrame()
+    pairs = units.groupby(["tactic", "modality"]).size().rename("n").reset_index() if len(units) \
+        else pd.DataFrame(columns=["tactic", "modality", "n"])
+    return stance_table(pairs, tactics)
+
+
+def stance_table(pairs: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame:
+    """``stance_counts`` from (sentence, tactic) units counted per ``tactic, modality`` (column ``n``)."""
+    columns = list(MODALITIES) + ([MIXED] if (pairs["modality"] == MIXED).any() else [])
+    table = pairs.pivot(index="tactic", columns="modality", values="n") if len(pairs) else pd.DataFrame()
     out = table.reindex(index=list(tactics["tactic"]), columns=columns, fill_value=0).fillna(0).astype(int)
     out.index.name, out.columns.name = "tactic", "stance"
     return out
@@ -43,9 +50,13 @@ def stance_counts(mentions: pd.DataFrame, tactics: pd.DataFrame) -> pd.DataFrame
 def tactic_summary(mentions: pd.DataFrame, tactics: pd.DataFrame, n_sentences: int) -> pd.DataFrame:
     """Per tactic: ``sentences`` with it, their ``share`` of all ``n_sentences``, the shares of those
     sentences that prohibit and that report it, and its ``mentions`` (cue hits, labelled as such)."""
-    counts = stance_counts(mentions, tactics)
-    total = counts.sum(axis=1)
     hits = mentions.groupby("tactic").size() if len(mentions) else pd.Series(dtype=int)
+    return summary_table(stance_counts(mentions, tactics), hits, n_sentences)
+
+
+def summary_table(counts: pd.DataFrame, hits: pd.Series, n_sentences: int) -> pd.DataFrame:
+    """``tactic_summary`` from the ``stance_counts`` table and the cue mentions per tactic (``hits``)."""
+    total = counts.sum(axis=1)
     out = pd.DataFrame({
         "sentences": total,
         "share_of_sentences": (total / n_sentences).round(4) if n_sentences else float("nan"),

@@ -456,12 +456,17 @@ def stance_groups(docs: Iterable[str], mentions: pd.DataFrame, threshold: float 
     docs = list(docs)
     units = mentions.drop_duplicates(["doc", "sent", "tactic", "modality"]) if len(mentions) else mentions
     units = units[units["doc"].isin(docs)] if len(units) else units
-    per = pd.DataFrame({"doc": docs}).set_index("doc", drop=False)
     if len(units):
         instructing = units["modality"].isin(["prescribed", "prohibited"]).groupby(units["doc"]).mean()
         counted = units.drop_duplicates(["doc", "sent"]).groupby("doc").size()
     else:
         instructing = counted = pd.Series(dtype=float)
+    return groups_of(docs, counted, instructing, threshold)
+
+
+def groups_of(docs: list[str], counted: pd.Series, instructing: pd.Series, threshold: float = 0.5) -> pd.DataFrame:
+    """``stance_groups`` from per-document counts: tactic sentences and the instructing share of the units."""
+    per = pd.DataFrame({"doc": docs}).set_index("doc", drop=False)
     per["tactic_sentences"] = counted.reindex(per.index).fillna(0).astype(int)
     per["instructing_share"] = instructing.reindex(per.index).round(2)
     per["group"] = np.where(per["tactic_sentences"] == 0, "none",
@@ -491,6 +496,12 @@ def frequent_cues(mentions: pd.DataFrame, n: int = 3) -> list[str]:
     default keyword-in-context terms of a corpus."""
     if mentions.empty:
         return []
-    plain = mentions[mentions["cue"].astype(str).map(lambda c: bool(_PLAIN_CUE.fullmatch(c)))]
-    counts = plain.drop_duplicates(["doc", "sent", "cue"]).groupby("cue").size().rename("n").reset_index()
-    return counts.sort_values(["n", "cue"], ascending=[False, True], kind="mergesort")["cue"].head(n).tolist()
+    counts = mentions.drop_duplicates(["doc", "sent", "cue"]).groupby("cue").size().rename("n").reset_index()
+    return top_plain_cues(counts, n)
+
+
+def top_plain_cues(counts: pd.DataFrame, n: int = 3) -> list[str]:
+    """The ``n`` plain-text cues (no pattern) of ``counts`` (``cue, n``: sentences per cue) with the largest ``n``,
+    ties by cue."""
+    plain = counts[counts["cue"].astype(str).map(lambda c: bool(_PLAIN_CUE.fullmatch(c)))]
+    return plain.sort_values(["n", "cue"], ascending=[False, True], kind="mergesort")["cue"].head(n).tolist()

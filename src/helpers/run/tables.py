@@ -82,6 +82,11 @@ def _finished_manifest(out: Path) -> dict:
     return read_manifest(out)
 
 
+def run_files(out: str | Path, name: str) -> list[Path]:
+    """The Parquet files of table ``name`` of the finished run in ``out``, in partition order."""
+    return _run_files(Path(out), name, _finished_manifest(Path(out)))
+
+
 def _run_files(out: Path, name: str, manifest: dict) -> list[Path]:
     """The Parquet files of one table of a finished run (``manifest``: its ``_finished_manifest``), in
     partition order."""
