@@ -137,7 +137,8 @@ def test_guards_state_their_minimums():
     assert "the reporting group has 20" in guards.keyness_reason(pd.Series({"manual": 500, "reporting": 20}))
     assert guards.keyness_reason(pd.Series({"manual": 500, "reporting": 300})) == ""
     units = pd.DataFrame({"stage": ["S1"] * 3 + ["S2"] * 2})
-    assert "this corpus has 5 units and 0 such stage(s)" in guards.trend_reason(units)
+    assert "this corpus has 5 units and 0 such stages" in guards.trend_reason(units)
+    assert "this corpus has 1 unit and 0 such stages" in guards.trend_reason(units.head(1))
     many = pd.DataFrame({"stage": ["S1"] * 12 + ["S3"] * 10})
     assert guards.trend_reason(many) == ""
     assert guards.interval_caveat(pd.Series({"S1": 1, "S2": 9})).startswith("Caveat: no interval is drawn for S1:")

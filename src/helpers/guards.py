@@ -51,14 +51,19 @@ def keyness_reason(words: pd.Series, groups: Iterable[str] = ("manual", "reporti
     return ""
 
 
+def _count(n: int, noun: str) -> str:
+    """``n`` with its noun, plural unless one (1 unit, 0 such stages)."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def trend_reason(units: pd.DataFrame, stage: str = "stage") -> str:
     """Why an ordinal trend across stages cannot be tested ("" when it can)."""
     counts = units[stage].value_counts() if len(units) else pd.Series(dtype=int)
     enough = int((counts >= MIN_INTERVAL_UNITS).sum())
     if len(units) < MIN_TREND_UNITS or enough < MIN_TREND_STAGES:
         return skipped(f"a trend test needs at least {MIN_TREND_UNITS} staged units and {MIN_TREND_STAGES} stages "
-                       f"with at least {MIN_INTERVAL_UNITS} units each; this corpus has {len(units)} units and "
-                       f"{enough} such stage(s)")
+                       f"with at least {MIN_INTERVAL_UNITS} units each; this corpus has {_count(len(units), 'unit')} and "
+                       f"{_count(enough, 'such stage')}")
     return ""
 
 
