@@ -55,16 +55,12 @@ class Narrator:
     person): the cues that show such a narrator, the contacts they receive, and the tactic those contacts are."""
 
     third_party: re.Pattern
-    contact: re.Pattern
+    contact: re.Pattern  # a contact the narrator receives in one sentence (电话打到我这, 你是某某的朋友吗)
     tactic: str
 
     def is_third_party(self, head: str) -> bool:
         """True when a document's opening shows a narrator contacted about someone else's debt."""
         return bool(self.third_party.search(head))
-
-    def contacts(self, text: str) -> list[tuple[int, int]]:
-        """Spans of contacts the narrator receives in one sentence (电话打到我这, 你是某某的朋友吗)."""
-        return [m.span() for m in self.contact.finditer(text)]
 
 
 def _compile(path: str, where: str, pattern: str) -> re.Pattern:

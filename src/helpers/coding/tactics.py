@@ -260,8 +260,18 @@ def sentence_genres(sentences: pd.DataFrame, genres: Genres) -> dict:
     if "genre" in sentences.columns:
         given = sentences.groupby("doc", sort=False)["genre"].first()
         return {d: (g if isinstance(g, str) and g else "unknown") for d, g in given.items()}
-    texts = sentences.groupby("doc", sort=False)["text"].agg(lambda t: "\n".join(map(str, t)))
-    return {d: genre_of_text(t, genres) for d, t in texts.items()}
+    return {d: genre_of_text(head, genres) for d, head in document_heads(sentences).items()}
+
+
+def document_heads(sentences: pd.DataFrame) -> dict:
+    """Each document's opening, its first ``HEAD_CHARS`` characters, from its sentences (joined by line breaks):
+    where its genre and its narrator show."""
+    heads: dict = {}
+    for doc, text in zip(sentences["doc"].tolist(), sentences["text"].tolist()):
+        head = heads.setdefault(doc, [])
+        if sum(map(len, head)) < HEAD_CHARS:
+            head.append(str(text))
+    return {doc: "\n".join(head)[:HEAD_CHARS] for doc, head in heads.items()}
 
 
 def codebook_cues(codebook: Codebook) -> ModalityCues:
@@ -454,23 +464,15 @@ def third_party_narrated(sentences: pd.DataFrame, actors: Actors) -> frozenset:
     """Documents told by someone the collectors contact about another's debt (their opening shows it)."""
     if actors.narrator is None or sentences.empty:
         return frozenset()
-    heads: dict = {}
-    for doc, text in zip(sentences["doc"].tolist(), sentences["text"].tolist()):
-        head = heads.setdefault(doc, [])
-        if sum(map(len, head)) < HEAD_CHARS:
-            head.append(str(text))
-    return frozenset(doc for doc, head in heads.items() if actors.narrator.is_third_party("\n".join(head)))
+    return frozenset(doc for doc, head in document_heads(sentences).items() if actors.narrator.is_third_party(head))
 
 
 def _with_contacts(hits: list[Hit], text: str, narrator) -> list[Hit]:
     """A third-party narrator's account: each contact they receive is the narrator's tactic (rule 3), once."""
-    if any(h.tactic == narrator.tactic for h in hits):
+    contact = None if any(h.tactic == narrator.tactic for h in hits) else narrator.contact.search(text)
+    if contact is None:
         return hits
-    spans = narrator.contacts(text)
-    if not spans:
-        return hits
-    start, end = spans[0]
-    return hits + [Hit(narrator.tactic, "narrator", text[start:end], start, end)]
+    return hits + [Hit(narrator.tactic, "narrator", contact.group(), contact.start(), contact.end())]
 
 
 def code_sentences(sentences: pd.DataFrame, codebook: Codebook | None = None,
